@@ -1,0 +1,72 @@
+"""Cloud Store: an HTMX storefront and JSON API on Quart, PostgreSQL and DynamoDB."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from quart import Quart
+from quart_schema import QuartSchema
+from quart_schema.openapi import OpenAPIProvider
+
+from cloudstore.backends import Backends
+from cloudstore.secrets_store import local_jwt_secret
+from cloudstore.settings import Settings
+from cloudstore.web.errors import register_error_handlers
+from cloudstore.web.jsonio import ShopJSONProvider
+
+ROOT = Path(__file__).resolve().parent.parent
+__version__ = "0.1.0"
+
+
+class ApiOnlyOpenAPI(OpenAPIProvider):
+    """The OpenAPI document covers the JSON API, not the HTML pages."""
+
+    def generate_rules(self):
+        for rule in super().generate_rules():
+            if rule.rule.startswith("/api/") or rule.rule == "/health":
+                yield rule
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    settings = (settings or Settings.from_env()).validate()
+    if not settings.jwt_secret_key:
+        settings = settings.with_overrides(jwt_secret_key=local_jwt_secret(settings.data_dir))
+    logging.basicConfig(level=settings.log_level)
+
+    app = Quart(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["QUART_SCHEMA_CONVERSION_PREFERENCE"] = "pydantic"
+    QuartSchema(
+        app,
+        openapi_path="/api/openapi.json",
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        info={"title": "Cloud Store API", "version": __version__},
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
+        openapi_provider_class=ApiOnlyOpenAPI,
+    )
+    app.json = ShopJSONProvider(app)  # after QuartSchema, which installs its own provider
+
+    backends = Backends.from_settings(settings)
+    app.extensions["cloudstore"] = backends
+
+    @app.before_serving
+    async def open_backends() -> None:
+        await backends.open()
+
+    @app.after_serving
+    async def close_backends() -> None:
+        await backends.close()
+
+    from cloudstore.web import api, health
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.blueprint())
+    register_error_handlers(app)
+    return app

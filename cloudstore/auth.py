@@ -1,0 +1,107 @@
+"""Passwords (bcrypt, always off the event loop) and session tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import bcrypt
+import jwt
+
+from cloudstore.domain.errors import InvalidInput, Unauthorized
+
+MIN_PASSWORD_LENGTH = 6
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises past it
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s.]{2,63}$")
+ALGORITHM = "HS256"
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise InvalidInput("email is not a valid email address")
+    local, domain = email.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise InvalidInput(f"password must be at most {MAX_PASSWORD_BYTES} bytes")
+
+
+class PasswordHasher:
+    """bcrypt in worker threads, at most `concurrency` at a time, so a login flood cannot
+    take every thread or the event loop from the rest of the shop."""
+
+    def __init__(self, concurrency: int = 2, rounds: int = 12) -> None:
+        self._gate = asyncio.Semaphore(concurrency)
+        self.rounds = rounds
+        # Checked against when the email is unknown, so both cases take the same time.
+        self._dummy = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds)).decode()
+
+    async def hash(self, password: str) -> str:
+        async with self._gate:
+            hashed = await asyncio.to_thread(
+                bcrypt.hashpw, password.encode(), bcrypt.gensalt(self.rounds)
+            )
+        return hashed.decode()
+
+    async def verify(self, password: str, hashed: str | None) -> bool:
+        candidate = password.encode()[:MAX_PASSWORD_BYTES]
+        async with self._gate:
+            ok = await asyncio.to_thread(
+                bcrypt.checkpw, candidate, (hashed or self._dummy).encode()
+            )
+        return ok and hashed is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: str
+    email: str
+    role: str
+    issued_at: datetime
+
+
+class TokenService:
+    def __init__(self, secret: str, expiry_hours: int) -> None:
+        self.secret = secret
+        self.expiry = timedelta(hours=expiry_hours)
+
+    def issue(self, user_id: str, email: str, role: str) -> str:
+        now = datetime.now(UTC)
+        claims = {
+            "sub": user_id,
+            "email": email,
+            "role": role,
+            "iat": now,
+            "exp": now + self.expiry,
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["exp", "iat", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token has expired") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("token is invalid") from None
+        return TokenClaims(
+            user_id=str(claims["sub"]),
+            email=str(claims.get("email", "")),
+            role=str(claims.get("role", "customer")),
+            issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+        )
+
+    @property
+    def max_age_seconds(self) -> int:
+        return int(self.expiry.total_seconds())

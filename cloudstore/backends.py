@@ -1,0 +1,86 @@
+"""The one typed object a process holds its connections and stores on.
+
+Created by the app factory, opened in `before_serving`, closed in `after_serving`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from cloudstore.auth import PasswordHasher, TokenService
+from cloudstore.domain.errors import BackendUnavailable
+from cloudstore.settings import Settings
+from cloudstore.stores.carts import CartStore
+from cloudstore.stores.catalog import CatalogStore
+from cloudstore.stores.dynamo import Dynamo
+from cloudstore.stores.orders import OrderStore
+from cloudstore.stores.postgres import Postgres
+from cloudstore.stores.users import UserCache, UserStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Backends:
+    settings: Settings
+    postgres: Postgres
+    dynamo: Dynamo
+    users: UserStore
+    catalog: CatalogStore
+    carts: CartStore
+    orders: OrderStore
+    tokens: TokenService
+    hasher: PasswordHasher | None = field(default=None)
+    user_cache: UserCache = field(default_factory=UserCache)
+    _setup_task: asyncio.Task | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Backends:
+        postgres = Postgres(settings.postgres_conninfo(), timeout=settings.backend_timeout)
+        dynamo = Dynamo(settings)
+        assert settings.jwt_secret_key, "the app factory provides a secret"
+        return cls(
+            settings=settings,
+            postgres=postgres,
+            dynamo=dynamo,
+            users=UserStore(postgres),
+            catalog=CatalogStore(dynamo, settings.products_table, settings.catalog_refresh_seconds),
+            carts=CartStore(dynamo, settings.cart_table),
+            orders=OrderStore(
+                dynamo, settings.orders_table, settings.products_table, settings.cart_table
+            ),
+            tokens=TokenService(settings.jwt_secret_key, settings.jwt_expiry_hours),
+        )
+
+    async def open(self) -> None:
+        # The semaphore must be created inside the serving event loop.
+        self.hasher = PasswordHasher(self.settings.password_hash_concurrency)
+        await self.dynamo.open()
+        await self.postgres.open()
+        if not await self._set_up_dynamodb():
+            self._setup_task = asyncio.create_task(self._retry_setup())
+        self.catalog.start_refresher()
+
+    async def _set_up_dynamodb(self) -> bool:
+        try:
+            await self.dynamo.ensure_tables()
+            await self.catalog.reload()
+            return True
+        except (BackendUnavailable, ClientError) as error:
+            log.warning("DynamoDB not ready (%s); retrying in the background", type(error).__name__)
+            return False
+
+    async def _retry_setup(self) -> None:
+        while not await self._set_up_dynamodb():
+            await asyncio.sleep(2)
+
+    async def close(self) -> None:
+        if self._setup_task is not None:
+            self._setup_task.cancel()
+        await self.catalog.stop_refresher()
+        await self.dynamo.close()
+        await self.postgres.close()

@@ -1,0 +1,1 @@
+"""Pure rules: no I/O here, so they are easy to test."""

@@ -1,0 +1,128 @@
+"""Checkout: turn a cart, the current catalog and a shipping address into an order plan.
+
+The plan is what the order store writes in one DynamoDB transaction: the order, a stock
+decrement per line conditioned on stock and price, and the cart delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
+from cloudstore.domain.catalog import Product, utc_now_iso
+from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.domain.orders import PENDING, new_order_id
+from cloudstore.domain.pricing import Quote, price_cart
+
+ADDRESS_FIELDS = ("name", "phone", "address", "city", "postal_code")
+
+
+class OutOfStock(Conflict):
+    """Some lines ask for more than is in stock; `details["short"]` names them."""
+
+
+class TotalMismatch(Conflict):
+    """The client's total differs from the server's by a rupiah or more."""
+
+
+class PriceChanged(Conflict):
+    """A price changed between pricing and the transaction."""
+
+
+def short_lines_detail(quote: Quote) -> list[dict]:
+    return [
+        {
+            "product_id": line.product.product_id,
+            "name": line.product.name,
+            "requested": line.quantity,
+            "available": line.product.stock,
+        }
+        for line in quote.short_lines
+    ]
+
+
+def quote_detail(quote: Quote) -> dict:
+    return {"subtotal": quote.subtotal, "tax": quote.tax, "total_amount": quote.total}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutPlan:
+    user_id: str
+    order_id: str
+    quote: Quote
+    shipping_address: dict
+    created_at: str
+    idempotency_key: str | None
+
+    def order_record(self, currency: str) -> dict:
+        """The order as stored and as the API returns it."""
+        return {
+            "user_id": self.user_id,
+            "order_id": self.order_id,
+            "items": [
+                {
+                    "product_id": line.product.product_id,
+                    "name": line.product.name,
+                    "category": line.product.category,
+                    "image_url": line.product.image_url,
+                    "price": line.unit_price,
+                    "quantity": line.quantity,
+                    "line_total": line.line_total,
+                }
+                for line in self.quote.lines
+            ],
+            "subtotal": self.quote.subtotal,
+            "tax": self.quote.tax,
+            "tax_rate": self.quote.tax_rate,
+            "total_amount": self.quote.total,
+            "currency": currency,
+            "shipping_address": self.shipping_address,
+            "status": PENDING,
+            "status_history": [{"status": PENDING, "at": self.created_at, "by": self.user_id}],
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+        }
+
+
+def plan_checkout(
+    *,
+    user_id: str,
+    lines: Sequence[CartLine],
+    products: Mapping[str, Product],
+    shipping_address: dict,
+    tax_rate: Decimal,
+    client_total: Decimal | None = None,
+    idempotency_key: str | None = None,
+) -> CheckoutPlan:
+    lines = normalize(lines)
+    if not lines:
+        raise InvalidInput("cart is empty")
+    if len(lines) > MAX_LINES:
+        raise InvalidInput(f"an order may hold at most {MAX_LINES} different products")
+    missing = [
+        field for field in ADDRESS_FIELDS if not str(shipping_address.get(field, "")).strip()
+    ]
+    if missing:
+        raise InvalidInput(f"shipping_address is missing: {', '.join(missing)}")
+    quote = price_cart(lines, products, tax_rate)
+    if quote.missing:
+        raise NotFound(f"product not found: {', '.join(quote.missing)}", missing=quote.missing)
+    if quote.short_lines:
+        names = ", ".join(line.product.name for line in quote.short_lines)
+        raise OutOfStock(
+            f"not enough stock for: {names}",
+            short=short_lines_detail(quote),
+            **quote_detail(quote),
+        )
+    if client_total is not None and abs(client_total - quote.total) >= 1:
+        raise TotalMismatch("total_amount does not match the server's total", **quote_detail(quote))
+    return CheckoutPlan(
+        user_id=user_id,
+        order_id=new_order_id(),
+        quote=quote,
+        shipping_address=dict(shipping_address),
+        created_at=utc_now_iso(),
+        idempotency_key=idempotency_key,
+    )

@@ -1,0 +1,153 @@
+"""One frozen Settings object, read from the environment and an optional `.env` file.
+
+The variable names are the original spec's (AWS_*, RDS_*, JWT_*), plus Cloud Store's own.
+Which backend is used is decided per backend: no RDS_HOST means the embedded PostgreSQL,
+no DYNAMODB_ENDPOINT and no AWS credentials means the local DynamoDB endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import quote
+
+from dotenv import dotenv_values
+
+DEFAULT_CATEGORIES = ("compute", "storage", "database", "networking")
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed; the message is one line for operators."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
+    aws_region: str = "ap-southeast-1"
+
+    rds_host: str | None = None
+    rds_port: int = 5432
+    rds_database: str = "ecommerce"
+    rds_username: str = "postgres"
+    rds_password: str | None = None
+    # Set by `cloudstore serve` for the embedded server (a libpq URI); wins over RDS_*.
+    database_url: str | None = None
+
+    jwt_secret_key: str | None = None
+    jwt_expiry_hours: int = 24
+
+    dynamodb_endpoint: str | None = None
+    products_table: str = "Products"
+    orders_table: str = "Orders"
+    cart_table: str = "Cart"
+
+    tax_rate: Decimal = Decimal("0.11")
+    currency: str = "IDR"
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    data_dir: Path = field(default_factory=lambda: Path(".cloudstore"))
+
+    # Seconds: how long a backend may take before we answer 503.
+    backend_timeout: float = 3.0
+    # Seconds between each worker's cheap check for catalog changes.
+    catalog_refresh_seconds: float = 2.0
+    # How many bcrypt hashes may run at once per process.
+    password_hash_concurrency: int = 2
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return not self.rds_host and not self.database_url
+
+    @property
+    def embedded_dynamodb(self) -> bool:
+        return not self.dynamodb_endpoint and not self.aws_access_key_id
+
+    @property
+    def uses_real_backends(self) -> bool:
+        """True when either backend is an operator's (RDS/AWS), not one we started."""
+        return bool(self.rds_host) or bool(self.aws_access_key_id and not self.dynamodb_endpoint)
+
+    def postgres_conninfo(self) -> str:
+        if self.database_url:
+            return self.database_url
+        if not self.rds_host:
+            raise SettingsError("RDS_HOST is not set and no embedded PostgreSQL is running")
+        user = quote(self.rds_username, safe="")
+        password = f":{quote(self.rds_password, safe='')}" if self.rds_password else ""
+        return f"postgresql://{user}{password}@{self.rds_host}:{self.rds_port}/{self.rds_database}"
+
+    def with_overrides(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        """Read settings; real environment variables win over the `.env` file."""
+        values: dict[str, str] = {}
+        if env_file and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            value = values.get(name)
+            return value.strip() if value and value.strip() else None
+
+        def number(name: str, kind, default):
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return kind(raw)
+            except (ValueError, InvalidOperation):
+                raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+        categories = get("CATEGORIES")
+        return cls(
+            aws_access_key_id=get("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=get("AWS_SESSION_TOKEN"),
+            aws_region=get("AWS_REGION") or cls.aws_region,
+            rds_host=get("RDS_HOST"),
+            rds_port=number("RDS_PORT", int, 5432),
+            rds_database=get("RDS_DATABASE") or cls.rds_database,
+            rds_username=get("RDS_USERNAME") or cls.rds_username,
+            rds_password=get("RDS_PASSWORD"),
+            database_url=get("CLOUDSTORE_DATABASE_URL"),
+            jwt_secret_key=get("JWT_SECRET_KEY"),
+            jwt_expiry_hours=number("JWT_EXPIRY_HOURS", int, 24),
+            dynamodb_endpoint=get("DYNAMODB_ENDPOINT"),
+            products_table=get("DYNAMODB_PRODUCTS_TABLE") or cls.products_table,
+            orders_table=get("DYNAMODB_ORDERS_TABLE") or cls.orders_table,
+            cart_table=get("DYNAMODB_CART_TABLE") or cls.cart_table,
+            tax_rate=number("TAX_RATE", Decimal, Decimal("0.11")),
+            currency=get("CURRENCY") or cls.currency,
+            categories=tuple(c.strip().lower() for c in categories.split(",") if c.strip())
+            if categories
+            else DEFAULT_CATEGORIES,
+            data_dir=Path(get("CLOUDSTORE_DATA_DIR") or ".cloudstore"),
+            backend_timeout=number("BACKEND_TIMEOUT", float, 3.0),
+            catalog_refresh_seconds=number("CATALOG_REFRESH_SECONDS", float, 2.0),
+            password_hash_concurrency=number("PASSWORD_HASH_CONCURRENCY", int, 2),
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        )
+
+    def validate(self) -> Settings:
+        if self.jwt_expiry_hours <= 0:
+            raise SettingsError("JWT_EXPIRY_HOURS must be a positive number of hours")
+        if not (Decimal(0) <= self.tax_rate < Decimal(1)):
+            raise SettingsError("TAX_RATE must be a fraction between 0 and 1, e.g. 0.11")
+        if not self.categories:
+            raise SettingsError("CATEGORIES must name at least one category")
+        if self.uses_real_backends and not self.jwt_secret_key:
+            raise SettingsError(
+                "JWT_SECRET_KEY is required when using RDS or AWS; generate one with "
+                "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return self

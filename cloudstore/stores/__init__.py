@@ -1,0 +1,1 @@
+"""All I/O: users in PostgreSQL; products, carts and orders in DynamoDB."""

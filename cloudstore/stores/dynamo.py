@@ -1,0 +1,160 @@
+"""The one aioboto3 DynamoDB client of a process, item (de)serialisation and table setup.
+
+Every call goes through `Dynamo.call`, which bounds it in time and turns connection
+failures, timeouts and throttling into `BackendUnavailable` (→ 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from decimal import Decimal
+from typing import Any
+
+import aioboto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cloudstore.domain.errors import BackendUnavailable
+from cloudstore.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Errors that mean "the backend is struggling", as opposed to "your request was wrong".
+UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ResourceNotFoundException",
+    }
+)
+
+
+def to_item(values: dict[str, Any]) -> dict[str, dict]:
+    return {k: _serializer.serialize(_plain(v)) for k, v in values.items() if v is not None}
+
+
+def from_item(item: dict[str, dict]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def to_value(value: Any) -> dict:
+    return _serializer.serialize(_plain(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Dynamo:
+    """Holds the process's DynamoDB client; open at startup, close at shutdown."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client: Any = None
+        self._stack: AsyncExitStack | None = None
+
+    async def open(self) -> None:
+        s = self.settings
+        key_id, secret = s.aws_access_key_id, s.aws_secret_access_key
+        if s.dynamodb_endpoint and not key_id:
+            key_id, secret = "local", "local"  # a local endpoint wants some credentials
+        session = aioboto3.Session(
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            aws_session_token=s.aws_session_token,
+            region_name=s.aws_region,
+        )
+        config = Config(
+            connect_timeout=min(2.0, s.backend_timeout),
+            read_timeout=s.backend_timeout,
+            retries={"total_max_attempts": 2, "mode": "standard"},
+            max_pool_connections=64,
+            tcp_keepalive=True,
+        )
+        self._stack = AsyncExitStack()
+        self.client = await self._stack.enter_async_context(
+            session.client("dynamodb", endpoint_url=s.dynamodb_endpoint, config=config)
+        )
+
+    async def close(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+            self.client = None
+
+    async def call(self, operation: str, **kwargs) -> dict:
+        if self.client is None:
+            raise BackendUnavailable("DynamoDB")
+        method = getattr(self.client, operation)
+        # botocore's own timeouts bound each attempt; this bounds the whole call, retries included.
+        deadline = self.settings.backend_timeout * 2 + 1
+        try:
+            return await asyncio.wait_for(method(**kwargs), timeout=deadline)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in UNAVAILABLE_CODES:
+                log.warning("dynamodb %s failed: %s", operation, error.response["Error"]["Code"])
+                raise BackendUnavailable("DynamoDB") from error
+            raise
+        except (BotoCoreError, OSError, TimeoutError) as error:
+            log.warning("dynamodb %s failed: %s", operation, type(error).__name__)
+            raise BackendUnavailable("DynamoDB") from error
+
+    async def ping(self) -> None:
+        await self.call("describe_table", TableName=self.settings.products_table)
+
+    async def ensure_tables(self) -> list[str]:
+        """Create the three tables if missing (PAY_PER_REQUEST); returns those created."""
+        s = self.settings
+        specs = {
+            s.products_table: [("product_id", "HASH"), ("category", "RANGE")],
+            s.orders_table: [("user_id", "HASH"), ("order_id", "RANGE")],
+            s.cart_table: [("user_id", "HASH")],
+        }
+        existing: set[str] = set()
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = await self.call("list_tables", **kwargs)
+            existing.update(page.get("TableNames", []))
+            if "LastEvaluatedTableName" not in page:
+                break
+            kwargs = {"ExclusiveStartTableName": page["LastEvaluatedTableName"]}
+        created = []
+        for name, keys in specs.items():
+            if name in existing:
+                continue
+            try:
+                await self.call(
+                    "create_table",
+                    TableName=name,
+                    KeySchema=[{"AttributeName": a, "KeyType": t} for a, t in keys],
+                    AttributeDefinitions=[
+                        {"AttributeName": a, "AttributeType": "S"} for a, _ in keys
+                    ],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+            except ClientError as error:
+                # Another worker created it first.
+                if error.response["Error"]["Code"] != "ResourceInUseException":
+                    raise
+                continue
+            waiter = self.client.get_waiter("table_exists")
+            await waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+            created.append(name)
+        return created

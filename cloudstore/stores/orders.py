@@ -1,0 +1,204 @@
+"""Orders in DynamoDB, and checkout as one TransactWriteItems.
+
+The transaction holds, for each line, a stock decrement conditioned on enough stock and an
+unchanged price; the order Put (attribute_not_exists); an idempotency record when the client
+sent an Idempotency-Key; and the cart Delete. Either all of it happens or none of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from cloudstore.domain.checkout import CheckoutPlan
+from cloudstore.domain.errors import BackendUnavailable, Conflict, InvalidInput
+from cloudstore.domain.orders import ORDER_PREFIX, idempotency_record_id
+from cloudstore.stores.dynamo import Dynamo, from_item, to_item, to_value
+
+TRANSACTION_ATTEMPTS = 4
+
+
+class StockMoved(Conflict):
+    """Stock or price of some lines changed under the transaction; re-read and re-plan."""
+
+
+class IdempotencyKeyReused(Conflict):
+    status = 422
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    order: dict
+    replayed: bool
+
+
+def request_fingerprint(plan: CheckoutPlan) -> str:
+    body = {
+        "lines": sorted((l.product.product_id, l.quantity) for l in plan.quote.lines),
+        "shipping_address": plan.shipping_address,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _encode_cursor(order_id: str) -> str:
+    return base64.urlsafe_b64encode(order_id.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, binascii.Error):
+        raise InvalidInput("cursor is not valid") from None
+    if not value.startswith(ORDER_PREFIX):
+        raise InvalidInput("cursor is not valid")
+    return value
+
+
+class OrderStore:
+    def __init__(self, dynamo: Dynamo, orders_table: str, products_table: str, cart_table: str):
+        self.dynamo = dynamo
+        self.table = orders_table
+        self.products_table = products_table
+        self.cart_table = cart_table
+
+    async def place(self, plan: CheckoutPlan, currency: str) -> PlacedOrder:
+        order = plan.order_record(currency)
+        actions: list[dict] = []
+        for line in plan.quote.lines:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.products_table,
+                        "Key": {
+                            "product_id": to_value(line.product.product_id),
+                            "category": to_value(line.product.category),
+                        },
+                        "UpdateExpression": "SET stock = stock - :qty",
+                        "ConditionExpression": (
+                            "attribute_exists(product_id) AND stock >= :qty AND price = :price"
+                        ),
+                        "ExpressionAttributeValues": {
+                            ":qty": to_value(line.quantity),
+                            ":price": to_value(line.unit_price),
+                        },
+                    }
+                }
+            )
+        record_index = None
+        if plan.idempotency_key:
+            order["idempotency_key"] = plan.idempotency_key
+            record_index = len(actions)
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_item(
+                            {
+                                "user_id": plan.user_id,
+                                "order_id": idempotency_record_id(plan.idempotency_key),
+                                "points_to": plan.order_id,
+                                "fingerprint": request_fingerprint(plan),
+                                "created_at": plan.created_at,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(order_id)",
+                    }
+                }
+            )
+        actions.append(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item(order),
+                    "ConditionExpression": "attribute_not_exists(order_id)",
+                }
+            }
+        )
+        actions.append(
+            {"Delete": {"TableName": self.cart_table, "Key": {"user_id": to_value(plan.user_id)}}}
+        )
+
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                await self.dynamo.call("transact_write_items", TransactItems=actions)
+                return PlacedOrder(order=order, replayed=False)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [
+                    r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
+                ]
+            if record_index is not None and reasons[record_index] == "ConditionalCheckFailed":
+                replay = await self.find_by_idempotency_key(plan.user_id, plan.idempotency_key)
+                if replay is not None:
+                    existing, fingerprint = replay
+                    if fingerprint != request_fingerprint(plan):
+                        raise IdempotencyKeyReused(
+                            "this Idempotency-Key was already used for a different order"
+                        )
+                    return PlacedOrder(order=existing, replayed=True)
+            failed = [
+                plan.quote.lines[i].product.product_id
+                for i, code in enumerate(reasons[: len(plan.quote.lines)])
+                if code == "ConditionalCheckFailed"
+            ]
+            if failed:
+                raise StockMoved("stock or price changed", product_ids=failed)
+            if "TransactionConflict" not in reasons:
+                raise BackendUnavailable("DynamoDB")
+            # Another transaction touched the same items at the same moment: try again shortly.
+            await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
+        raise BackendUnavailable("DynamoDB")
+
+    async def find_by_idempotency_key(self, user_id: str, key: str) -> tuple[dict, str] | None:
+        reply = await self.dynamo.call(
+            "get_item",
+            TableName=self.table,
+            Key={"user_id": to_value(user_id), "order_id": to_value(idempotency_record_id(key))},
+            ConsistentRead=True,
+        )
+        if "Item" not in reply:
+            return None
+        record = from_item(reply["Item"])
+        order = await self.get(user_id, record["points_to"])
+        return (order, record.get("fingerprint", "")) if order else None
+
+    async def get(self, user_id: str, order_id: str) -> dict | None:
+        if not order_id.startswith(ORDER_PREFIX):
+            return None
+        reply = await self.dynamo.call(
+            "get_item",
+            TableName=self.table,
+            Key={"user_id": to_value(user_id), "order_id": to_value(order_id)},
+            ConsistentRead=True,
+        )
+        return from_item(reply["Item"]) if "Item" in reply else None
+
+    async def list_for_user(
+        self, user_id: str, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[dict], str | None]:
+        """Newest first: order ids are ULIDs, so a reverse Query on the sort key is time order."""
+        kwargs: dict = {
+            "TableName": self.table,
+            "KeyConditionExpression": "user_id = :u AND begins_with(order_id, :p)",
+            "ExpressionAttributeValues": {":u": to_value(user_id), ":p": to_value(ORDER_PREFIX)},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = {
+                "user_id": to_value(user_id),
+                "order_id": to_value(_decode_cursor(cursor)),
+            }
+        reply = await self.dynamo.call("query", **kwargs)
+        orders = [from_item(item) for item in reply.get("Items", [])]
+        last = reply.get("LastEvaluatedKey")
+        next_cursor = _encode_cursor(last["order_id"]["S"]) if last and orders else None
+        return orders, next_cursor

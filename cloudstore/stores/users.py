@@ -1,0 +1,145 @@
+"""User accounts in PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg.rows import class_row
+
+from cloudstore.domain.errors import Conflict
+from cloudstore.stores.postgres import Postgres
+
+PROFILE_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
+
+
+@dataclass(slots=True)
+class User:
+    user_id: str
+    email: str
+    password_hash: str
+    name: str
+    role: str
+    phone: str | None
+    address: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    password_changed_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def public(self) -> dict:
+        """What the API shows of a user: never the password hash."""
+        return {
+            "user_id": self.user_id,
+            "email": self.email,
+            "name": self.name,
+            "role": self.role,
+            "phone": self.phone,
+            "address": self.saved_address(),
+            "created_at": self.created_at.isoformat(),
+        }
+
+    def saved_address(self) -> dict | None:
+        if not self.address:
+            return None
+        return {
+            "name": self.name,
+            "phone": self.phone or "",
+            "address": self.address,
+            "city": self.city or "",
+            "state": self.state or "",
+            "postal_code": self.postal_code or "",
+        }
+
+
+COLUMNS = ", ".join(User.__dataclass_fields__)
+
+
+class EmailTaken(Conflict):
+    pass
+
+
+class UserStore:
+    def __init__(self, db: Postgres) -> None:
+        self.db = db
+
+    async def _one(self, query: str, params: tuple) -> User | None:
+        return await self.db.fetchone(query, params, row_factory=class_row(User))
+
+    async def create(
+        self, user_id: str, email: str, password_hash: str, name: str, role: str = "customer"
+    ) -> User:
+        try:
+            user = await self._one(
+                f"INSERT INTO users (user_id, email, password_hash, name, role) "
+                f"VALUES (%s, %s, %s, %s, %s) RETURNING {COLUMNS}",
+                (user_id, email, password_hash, name, role),
+            )
+        except psycopg.errors.UniqueViolation:
+            raise EmailTaken("an account with this email already exists") from None
+        assert user is not None
+        return user
+
+    async def by_email(self, email: str) -> User | None:
+        return await self._one(
+            f"SELECT {COLUMNS} FROM users WHERE lower(email) = lower(%s)", (email,)
+        )
+
+    async def by_id(self, user_id: str) -> User | None:
+        return await self._one(f"SELECT {COLUMNS} FROM users WHERE user_id = %s", (user_id,))
+
+    async def update_profile(self, user_id: str, **fields: str | None) -> User | None:
+        changes = {k: v for k, v in fields.items() if k in PROFILE_FIELDS}
+        if not changes:
+            return await self.by_id(user_id)
+        assignments = ", ".join(f"{column} = %s" for column in changes)
+        return await self._one(
+            f"UPDATE users SET {assignments}, updated_at = now() "  # noqa: S608 - fixed columns
+            f"WHERE user_id = %s RETURNING {COLUMNS}",
+            (*changes.values(), user_id),
+        )
+
+    async def set_role(self, user_id: str, role: str) -> User | None:
+        return await self._one(
+            f"UPDATE users SET role = %s, updated_at = now() WHERE user_id = %s RETURNING {COLUMNS}",
+            (role, user_id),
+        )
+
+    async def set_password(self, user_id: str, password_hash: str) -> User | None:
+        return await self._one(
+            f"UPDATE users SET password_hash = %s, password_changed_at = now(), "
+            f"updated_at = now() WHERE user_id = %s RETURNING {COLUMNS}",
+            (password_hash, user_id),
+        )
+
+
+class UserCache:
+    """A few seconds of memory for token → user lookups, so an authenticated page view does
+    not always cost a PostgreSQL round trip."""
+
+    def __init__(self, ttl_seconds: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, User]] = {}
+
+    def get(self, user_id: str) -> User | None:
+        entry = self._entries.get(user_id)
+        if entry and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def put(self, user: User) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[user.user_id] = (time.monotonic() + self.ttl, user)
+
+    def forget(self, user_id: str) -> None:
+        self._entries.pop(user_id, None)

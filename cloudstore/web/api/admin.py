@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import logging
+
+from quart import Blueprint, g
+from quart_schema import document_response, security_scheme, validate_request
+
+from cloudstore.shop import catalog
+from cloudstore.web.api.models import (
+    ErrorOut,
+    MessageOut,
+    ProductCreate,
+    ProductEnvelope,
+    ProductUpdate,
+    StockAdjust,
+)
+from cloudstore.web.envelope import ok
+from cloudstore.web.session import admin_required, backends
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+audit = logging.getLogger("cloudstore.audit")
+
+
+def _audit(action: str, product_id: str, before: dict | None, after: dict | None) -> None:
+    audit.info(
+        "admin write",
+        extra={
+            "audit": {
+                "who": g.user.user_id,
+                "action": action,
+                "product_id": product_id,
+                "before": before,
+                "after": after,
+            }
+        },
+    )
+
+
+@bp.post("/products")
+@security_scheme([{"bearer": []}])
+@admin_required
+@validate_request(ProductCreate)
+@document_response(ProductEnvelope, 201)
+@document_response(ErrorOut, 400)
+async def create_product(data: ProductCreate):
+    """Create a product (admins only)."""
+    product = await catalog.create_product(backends(), data.model_dump())
+    _audit("create_product", product.product_id, None, product.as_dict())
+    return ok(201, data=product.as_dict())
+
+
+@bp.put("/products/<product_id>")
+@security_scheme([{"bearer": []}])
+@admin_required
+@validate_request(ProductUpdate)
+@document_response(ProductEnvelope, 200)
+@document_response(ErrorOut, 404)
+async def update_product(product_id: str, data: ProductUpdate):
+    """Update some fields of a product (admins only); a new category moves it atomically."""
+    fields = data.model_dump(exclude_none=True)
+    product = await catalog.update_product(backends(), product_id, fields)
+    _audit("update_product", product_id, None, fields)
+    return ok(data=product.as_dict())
+
+
+@bp.delete("/products/<product_id>")
+@security_scheme([{"bearer": []}])
+@admin_required
+@document_response(MessageOut, 200)
+@document_response(ErrorOut, 404)
+async def delete_product(product_id: str):
+    """Delete a product (admins only)."""
+    await catalog.delete_product(backends(), product_id)
+    _audit("delete_product", product_id, None, None)
+    return ok(message="product deleted")
+
+
+@bp.post("/products/<product_id>/stock")
+@security_scheme([{"bearer": []}])
+@admin_required
+@validate_request(StockAdjust)
+@document_response(ProductEnvelope, 200)
+@document_response(ErrorOut, 409)
+async def adjust_stock(product_id: str, data: StockAdjust):
+    """Add `delta` (may be negative) to the stock, atomically; never below zero (409)."""
+    product = await catalog.adjust_stock(backends(), product_id, data.delta)
+    _audit(
+        "adjust_stock", product_id, {"stock": product.stock - data.delta}, {"stock": product.stock}
+    )
+    return ok(data=product.as_dict())

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from quart import Blueprint
+from quart_schema import document_response, security_scheme, validate_request
+
+from cloudstore.shop import accounts
+from cloudstore.web.api.models import ErrorOut, LoginBody, RegisterBody, SessionOut, UserEnvelope
+from cloudstore.web.envelope import ok
+from cloudstore.web.session import backends, current_user
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+@bp.post("/register")
+@validate_request(RegisterBody)
+@document_response(SessionOut, 201)
+@document_response(ErrorOut, 409)
+async def register(data: RegisterBody):
+    """Create a customer account and return a session token."""
+    session = await accounts.register(
+        backends(), name=data.name, email=data.email, password=data.password
+    )
+    return ok(201, token=session.token, user=session.user.public())
+
+
+@bp.post("/login")
+@validate_request(LoginBody)
+@document_response(SessionOut, 200)
+@document_response(ErrorOut, 401)
+async def login(data: LoginBody):
+    """Exchange email and password for a session token."""
+    session = await accounts.login(backends(), email=data.email, password=data.password)
+    return ok(token=session.token, user=session.user.public())
+
+
+@bp.get("/verify")
+@security_scheme([{"bearer": []}])
+@document_response(UserEnvelope, 200)
+@document_response(ErrorOut, 401)
+async def verify():
+    """Check a token and return its user."""
+    user = await current_user()
+    return ok(user=user.public())

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from quart import Blueprint, request
+from quart_schema import document_response, security_scheme, validate_querystring, validate_request
+
+from cloudstore.domain.cart import CartLine
+from cloudstore.domain.errors import InvalidInput, NotFound
+from cloudstore.shop.checkout import place_order
+from cloudstore.web.api.models import (
+    ErrorOut,
+    OrderBody,
+    OrderEnvelope,
+    OrderListOut,
+    OrderQuery,
+)
+from cloudstore.web.envelope import ok
+from cloudstore.web.session import backends, current_user, login_required
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY or (key and not key.isprintable()):
+        raise InvalidInput(
+            f"Idempotency-Key must be printable and at most {MAX_IDEMPOTENCY_KEY} characters"
+        )
+    return key or None
+
+
+@bp.post("")
+@security_scheme([{"bearer": []}])
+@login_required
+@validate_request(OrderBody)
+@document_response(OrderEnvelope, 201)
+@document_response(ErrorOut, 409)
+async def create_order(data: OrderBody):
+    """Place an order. The server prices every line and computes tax and total; stock is
+    taken in the same transaction. Send an Idempotency-Key header to make retries safe."""
+    user = await current_user()
+    placed = await place_order(
+        backends(),
+        user_id=user.user_id,
+        lines=[CartLine(item.product_id, item.quantity) for item in data.items],
+        shipping_address=data.shipping_address.model_dump(exclude_none=True),
+        client_total=data.total_amount,
+        idempotency_key=idempotency_key(),
+    )
+    headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
+    return ok(201, headers=headers, data=placed.order)
+
+
+@bp.get("")
+@security_scheme([{"bearer": []}])
+@login_required
+@validate_querystring(OrderQuery)
+@document_response(OrderListOut, 200)
+async def list_orders(query_args: OrderQuery):
+    """The user's orders, newest first."""
+    user = await current_user()
+    orders, next_cursor = await backends().orders.list_for_user(
+        user.user_id, limit=query_args.limit, cursor=query_args.cursor
+    )
+    return ok(data=orders, count=len(orders), next_cursor=next_cursor)
+
+
+@bp.get("/<order_id>")
+@security_scheme([{"bearer": []}])
+@login_required
+@document_response(OrderEnvelope, 200)
+@document_response(ErrorOut, 404)
+async def get_order(order_id: str):
+    """One of the user's orders (404 for anyone else's)."""
+    user = await current_user()
+    order = await backends().orders.get(user.user_id, order_id)
+    if order is None:
+        raise NotFound("order not found")
+    return ok(data=order)

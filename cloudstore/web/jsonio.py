@@ -1,0 +1,40 @@
+"""JSON in and out: numbers become Decimal on the way in (NaN and Infinity refused, deep
+nesting refused) and leave as plain JSON numbers, never strings."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from quart.json.provider import DefaultJSONProvider
+
+from cloudstore.money import json_number
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+class ShopJSONProvider(DefaultJSONProvider):
+    sort_keys = False
+    ensure_ascii = False
+
+    @staticmethod
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return json_number(value)
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        if isinstance(value, set | frozenset):
+            return sorted(value)
+        return DefaultJSONProvider.default(value)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_float", Decimal)
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON is nested too deeply") from None

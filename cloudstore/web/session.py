@@ -1,0 +1,63 @@
+"""Who is asking: a Bearer token (API clients) or the session cookie (the browser)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from quart import current_app, g, request
+
+from cloudstore.domain.errors import Forbidden, Unauthorized
+from cloudstore.shop.accounts import user_for_token
+from cloudstore.stores.users import User
+
+SESSION_COOKIE = "cs_session"
+
+
+def backends():
+    return current_app.extensions["cloudstore"]
+
+
+def request_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+async def current_user(required: bool = True) -> User | None:
+    """The authenticated user (cached on `g`); raises 401 when required and absent."""
+    if "user" in g:
+        return g.user
+    token = request_token()
+    user = None
+    if token:
+        try:
+            user = await user_for_token(backends(), token)
+        except Unauthorized:
+            if required:
+                raise
+    elif required:
+        raise Unauthorized("authentication required")
+    g.user = user
+    return user
+
+
+def login_required(view):
+    @wraps(view)
+    async def wrapper(*args, **kwargs):
+        await current_user(required=True)
+        return await view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):
+    @wraps(view)
+    async def wrapper(*args, **kwargs):
+        user = await current_user(required=True)
+        if not user.is_admin:
+            raise Forbidden("admin access required")
+        return await view(*args, **kwargs)
+
+    return wrapper
