@@ -64,9 +64,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def close_backends() -> None:
         await backends.close()
 
-    from cloudstore.web import api, health
+    from cloudstore.web import api, health, pages
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.blueprint())
+    app.register_blueprint(pages.blueprint())
     register_error_handlers(app)
     return app

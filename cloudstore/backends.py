@@ -75,7 +75,7 @@ class Backends:
             return False
 
     async def _retry_setup(self) -> None:
-        while not await self._set_up_dynamodb():
+        while not await self._set_up_dynamodb():  # noqa: ASYNC110 - polling a remote service
             await asyncio.sleep(2)
 
     async def close(self) -> None:

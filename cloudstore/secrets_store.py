@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-SECRET_FILE = "jwt-secret"
+SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 
 
 def local_jwt_secret(data_dir: Path) -> str:

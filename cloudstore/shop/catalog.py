@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from decimal import Decimal
 
 from cloudstore.backends import Backends
 from cloudstore.domain.catalog import Product, utc_now_iso

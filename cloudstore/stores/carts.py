@@ -30,7 +30,7 @@ class CartStore:
             return
         item = {
             "user_id": user_id,
-            "items": [{"product_id": l.product_id, "quantity": l.quantity} for l in lines],
+            "items": [{"product_id": line.product_id, "quantity": line.quantity} for line in lines],
             "updated_at": utc_now_iso(),
         }
         await self.dynamo.call("put_item", TableName=self.table, Item=to_item(item))

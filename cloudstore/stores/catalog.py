@@ -126,7 +126,7 @@ class CatalogStore:
             found: list[Product] = []
             kwargs = {"TableName": self.table, "Segment": number, "TotalSegments": SCAN_SEGMENTS}
             while True:
-                page = await self.dynamo.call("scan", **kwargs)
+                page = await self.dynamo.call("scan", bulk=True, **kwargs)
                 found.extend(
                     product_from_item(item)
                     for item in page.get("Items", [])
@@ -343,7 +343,9 @@ class CatalogStore:
             request = {self.table: batch}
             async with gate:
                 while request:
-                    reply = await self.dynamo.call("batch_write_item", RequestItems=request)
+                    reply = await self.dynamo.call(
+                        "batch_write_item", bulk=True, RequestItems=request
+                    )
                     request = reply.get("UnprocessedItems") or None
 
         # A moved product's delete and put touch different keys, so batches may run in any order.

@@ -22,6 +22,7 @@ from cloudstore.settings import Settings
 
 log = logging.getLogger(__name__)
 
+BULK_DEADLINE_SECONDS = 120.0
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -83,7 +84,8 @@ class Dynamo:
         )
         config = Config(
             connect_timeout=min(2.0, s.backend_timeout),
-            read_timeout=s.backend_timeout,
+            # Reads are bounded per call in `call` (short for requests, long for bulk scans).
+            read_timeout=BULK_DEADLINE_SECONDS,
             retries={"total_max_attempts": 2, "mode": "standard"},
             max_pool_connections=64,
             tcp_keepalive=True,
@@ -99,12 +101,13 @@ class Dynamo:
             self._stack = None
             self.client = None
 
-    async def call(self, operation: str, **kwargs) -> dict:
+    async def call(self, operation: str, *, bulk: bool = False, **kwargs) -> dict:
+        """Call one DynamoDB operation within a deadline (retries included); `bulk` calls
+        (catalog scans, seeding) get a long one, request-path calls a short one."""
         if self.client is None:
             raise BackendUnavailable("DynamoDB")
         method = getattr(self.client, operation)
-        # botocore's own timeouts bound each attempt; this bounds the whole call, retries included.
-        deadline = self.settings.backend_timeout * 2 + 1
+        deadline = BULK_DEADLINE_SECONDS if bulk else self.settings.backend_timeout * 2 + 1
         try:
             return await asyncio.wait_for(method(**kwargs), timeout=deadline)
         except ClientError as error:

@@ -41,7 +41,7 @@ class PlacedOrder:
 
 def request_fingerprint(plan: CheckoutPlan) -> str:
     body = {
-        "lines": sorted((l.product.product_id, l.quantity) for l in plan.quote.lines),
+        "lines": sorted((line.product.product_id, line.quantity) for line in plan.quote.lines),
         "shipping_address": plan.shipping_address,
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()

@@ -95,12 +95,10 @@ class Postgres:
             await self.ensure_schema()
 
         async def go():
-            async with self.connection() as conn:
-                async with (
-                    conn.cursor(row_factory=row_factory) if row_factory else conn.cursor() as cur
-                ):
-                    await cur.execute(query, params)
-                    return await cur.fetchone() if cur.description else None
+            cursor_args = {"row_factory": row_factory} if row_factory else {}
+            async with self.connection() as conn, conn.cursor(**cursor_args) as cur:
+                await cur.execute(query, params)
+                return await cur.fetchone() if cur.description else None
 
         try:
             return await asyncio.wait_for(go(), timeout=self.timeout * 2)

@@ -102,14 +102,15 @@ class UserStore:
             return await self.by_id(user_id)
         assignments = ", ".join(f"{column} = %s" for column in changes)
         return await self._one(
-            f"UPDATE users SET {assignments}, updated_at = now() "  # noqa: S608 - fixed columns
+            f"UPDATE users SET {assignments}, updated_at = now() "
             f"WHERE user_id = %s RETURNING {COLUMNS}",
             (*changes.values(), user_id),
         )
 
     async def set_role(self, user_id: str, role: str) -> User | None:
         return await self._one(
-            f"UPDATE users SET role = %s, updated_at = now() WHERE user_id = %s RETURNING {COLUMNS}",
+            f"UPDATE users SET role = %s, updated_at = now() "
+            f"WHERE user_id = %s RETURNING {COLUMNS}",
             (role, user_id),
         )
 

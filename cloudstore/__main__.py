@@ -1,0 +1,5 @@
+import sys
+
+from cloudstore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1007 @@
+"""A persistent local DynamoDB endpoint for the zero-config mode.
+
+Why this exists
+---------------
+In zero-config mode Cloud Store must run without AWS credentials or a real
+DynamoDB table, so we run moto's DynamoDB implementation as a local HTTP
+endpoint. One such endpoint runs in its own process and every app worker talks
+to it, the same way they would talk to real DynamoDB.
+
+moto keeps everything in memory and has no persistence at all: restart the
+process and every table is gone. That is fine for unit tests but not for a dev
+store whose catalogue, carts and orders should survive a restart. This module
+closes that gap by taking snapshots of moto's in-memory DynamoDB tables:
+
+* **Restore**: at start-up, before the listening socket exists, the state file
+  (if any) is loaded and every table (key schema, attribute definitions,
+  billing mode, GSIs/LSIs with their projections, TTL, tags, ...) and every
+  item is written straight into moto's in-memory backend. No HTTP round trips,
+  and no per-attribute size re-validation, so tens of thousands of items load in
+  about a second.
+* **Save**: the WSGI app is wrapped; a request whose ``X-Amz-Target`` names a
+  write (PutItem, UpdateItem, BatchWriteItem, CreateTable, ...) marks the state
+  dirty once it has been handled. A background thread writes a snapshot every
+  ``--save-interval`` seconds, but only if something was written since the last
+  snapshot, so an idle server never touches the file. Snapshots are written
+  atomically (temp file in the same directory, fsync, ``os.replace``), so a
+  crash leaves either the old or the new state, never a torn file.
+* **Shutdown**: on SIGTERM/SIGINT (or when the parent process dies) the server
+  stops accepting requests, lets in-flight requests finish, saves if dirty and
+  exits 0.
+
+A hard kill (SIGKILL, power loss) loses at most the writes of the last
+``--save-interval`` seconds. This is a developer convenience, not a database.
+
+State file format (JSON, version 1)::
+
+    {
+      "format": 1,
+      "saved_at": "2024-05-01T12:00:00+00:00",
+      "moto_version": "5.2.5",
+      "accounts": {
+        "123456789012": {                       # moto account id
+          "ap-southeast-1": {                   # region
+            "tables": [
+              {
+                "TableName": "...", "KeySchema": [...],
+                "AttributeDefinitions": [...], "BillingMode": "PAY_PER_REQUEST",
+                "GlobalSecondaryIndexes": [{"IndexName", "KeySchema", "Projection"}],
+                "LocalSecondaryIndexes": [...], "TimeToLive": {...}, "Tags": [...],
+                "DeletionProtectionEnabled": false, "CreationDateTime": "...",
+                "Items": [{"pk": {"S": "a"}, "price": {"N": "12.50"}, ...}]
+              }
+            ]
+          }
+        }
+      }
+    }
+
+Items are stored as DynamoDB-typed JSON (exactly the wire format), so numbers
+stay exact decimal strings and binary values stay base64.
+
+Every account and region present in moto's backend is persisted. moto derives
+the account id from the request: the ``MOTO_ACCOUNT_ID`` environment variable
+of this process, then an ``x-moto-account-id`` header, then access keys created
+through moto's own IAM/STS; any other access key (``testing``, or a real
+looking ``AKIA...`` key) maps to moto's default account ``123456789012``.
+
+Usage::
+
+    python -m cloudstore.localdynamo --host 127.0.0.1 --port 0 --state PATH \\
+        [--save-interval 2.0] [--region ap-southeast-1]
+
+prints exactly one line ``READY http://HOST:PORT`` on stdout when it accepts
+requests. From Python use :func:`start_local_dynamodb`.
+
+Only stdlib is imported at module level: the parent process that merely spawns
+the server never imports moto.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import collections
+import contextlib
+import copy
+import datetime as _dt
+import inspect
+import ipaddress
+import json
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "FORMAT_VERSION",
+    "WRITE_OPERATIONS",
+    "LocalDynamo",
+    "StateFileError",
+    "load_state",
+    "main",
+    "restore_state",
+    "snapshot_state",
+    "start_local_dynamodb",
+    "write_state_atomic",
+]
+
+log = logging.getLogger("cloudstore.localdynamo")
+
+FORMAT_VERSION = 1
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_REGION = "ap-southeast-1"
+DEFAULT_SAVE_INTERVAL = 2.0
+READY_PREFIX = "READY "
+
+#: DynamoDB operations (last part of ``X-Amz-Target``) that may change state.
+#: PartiQL statements are included because they may be writes; a read-only one
+#: only costs one superfluous snapshot.
+WRITE_OPERATIONS = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "CreateTable",
+        "DeleteTable",
+        "UpdateTable",
+        "UpdateTimeToLive",
+        "TagResource",
+        "UntagResource",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+        "RestoreTableFromBackup",
+        "RestoreTableToPointInTime",
+        "ImportTable",
+    }
+)
+
+_SNAPSHOT_ATTEMPTS = 25
+_SHUTDOWN_DRAIN_SECONDS = 5.0
+
+
+class StateFileError(RuntimeError):
+    """The state file exists but cannot be used (corrupt or unknown format)."""
+
+
+# --------------------------------------------------------------------------
+# Snapshot: moto in-memory tables -> JSON-able dict
+# --------------------------------------------------------------------------
+
+
+def _b64(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value  # moto keeps binary as the base64 string it received
+
+
+def _dump_value(value: Any) -> dict[str, Any]:
+    """One moto ``DynamoType`` (or an already typed dict) -> typed JSON."""
+    if type(value) is dict:
+        ((kind, inner),) = value.items()
+    else:
+        kind, inner = value.type, value.value
+    if kind == "S" or kind == "BOOL":
+        return {kind: inner}
+    if kind == "N":
+        return {"N": inner if isinstance(inner, str) else str(inner)}
+    if kind == "M":
+        # list(...) copies in C (atomic under the GIL) before we walk it.
+        return {"M": {k: _dump_value(v) for k, v in list(inner.items())}}
+    if kind == "L":
+        return {"L": [_dump_value(v) for v in list(inner)]}
+    if kind == "NULL":
+        return {"NULL": True}
+    if kind == "SS":
+        return {"SS": list(inner)}
+    if kind == "NS":
+        return {"NS": [v if isinstance(v, str) else str(v) for v in list(inner)]}
+    if kind == "B":
+        return {"B": _b64(inner)}
+    if kind == "BS":
+        return {"BS": [_b64(v) for v in list(inner)]}
+    return {kind: copy.deepcopy(inner)}  # unknown future type: best effort
+
+
+def _dump_item(item: Any) -> dict[str, Any]:
+    return {name: _dump_value(v) for name, v in list(item.attrs.items())}
+
+
+def _iter_items(table: Any) -> Iterable[Any]:
+    buckets = list(table.items.values())
+    if table.range_key_attr:
+        for bucket in buckets:
+            yield from list(bucket.values())
+    else:
+        yield from buckets
+
+
+def _index_state(index: Any, with_throughput: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "IndexName": index.name,
+        "KeySchema": copy.deepcopy(index.schema),
+        "Projection": copy.deepcopy(index.projection),
+    }
+    throughput = getattr(index, "throughput", None)
+    if with_throughput and throughput:
+        out["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": throughput.get("ReadCapacityUnits", 0),
+            "WriteCapacityUnits": throughput.get("WriteCapacityUnits", 0),
+        }
+    return out
+
+
+def _table_state(table: Any) -> dict[str, Any]:
+    billing_mode = table.billing_mode or "PROVISIONED"
+    provisioned = billing_mode == "PROVISIONED"
+    out: dict[str, Any] = {
+        "TableName": table.name,
+        "KeySchema": copy.deepcopy(table.schema),
+        "AttributeDefinitions": copy.deepcopy(table.attr),
+        "BillingMode": billing_mode,
+    }
+    if provisioned:
+        out["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": table.throughput.get("ReadCapacityUnits", 0),
+            "WriteCapacityUnits": table.throughput.get("WriteCapacityUnits", 0),
+        }
+    gsis = [_index_state(i, provisioned) for i in list(table.global_indexes or [])]
+    if gsis:
+        out["GlobalSecondaryIndexes"] = gsis
+    lsis = [_index_state(i, False) for i in list(table.indexes or [])]
+    if lsis:
+        out["LocalSecondaryIndexes"] = lsis
+    stream = getattr(table, "stream_specification", None)
+    if stream and stream.get("StreamEnabled"):
+        out["StreamSpecification"] = copy.deepcopy(stream)
+    sse = getattr(table, "sse_specification", None)
+    if sse:
+        out["SSESpecification"] = copy.deepcopy(sse)
+    ttl = getattr(table, "ttl", None)
+    if ttl and ttl.get("TimeToLiveStatus", "DISABLED") != "DISABLED":
+        out["TimeToLive"] = copy.deepcopy(ttl)
+    if table.tags:
+        out["Tags"] = copy.deepcopy(table.tags)
+    if getattr(table, "deletion_protection_enabled", False):
+        out["DeletionProtectionEnabled"] = True
+    created = getattr(table, "created_at", None)
+    if isinstance(created, _dt.datetime):
+        out["CreationDateTime"] = created.isoformat()
+    out["Items"] = [_dump_item(item) for item in _iter_items(table) if hasattr(item, "attrs")]
+    return out
+
+
+def _moto_version() -> str:
+    try:
+        import moto
+
+        return str(moto.__version__)
+    except Exception:  # pragma: no cover - moto missing is caught elsewhere
+        return "unknown"
+
+
+def _snapshot_once(backends: Any) -> dict[str, Any]:
+    accounts: dict[str, dict[str, Any]] = {}
+    for account_id, per_region in list(backends.items()):
+        for region, backend in list(per_region.items()):
+            tables = [_table_state(t) for t in list(backend.tables.values())]
+            if tables:
+                accounts.setdefault(account_id, {})[region] = {"tables": tables}
+    return {
+        "format": FORMAT_VERSION,
+        "saved_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "moto_version": _moto_version(),
+        "accounts": accounts,
+    }
+
+
+def snapshot_state(backends: Any = None) -> dict[str, Any]:
+    """Read moto's DynamoDB tables (every account and region) into a state dict.
+
+    Requests keep being served while we read, so a dict may change size under
+    us; that raises ``RuntimeError`` and we simply try again.
+    """
+    if backends is None:
+        from moto.dynamodb.models import dynamodb_backends as backends
+    for attempt in range(_SNAPSHOT_ATTEMPTS):
+        try:
+            return _snapshot_once(backends)
+        except RuntimeError as exc:  # "dictionary changed size during iteration"
+            if "during iteration" not in str(exc) or attempt == _SNAPSHOT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def write_state_atomic(path: Path, state: Mapping[str, Any]) -> int:
+    """Write ``state`` as JSON to ``path`` atomically; return the byte count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    return len(data)
+
+
+# --------------------------------------------------------------------------
+# Restore: JSON state -> moto in-memory tables
+# --------------------------------------------------------------------------
+
+
+def load_state(path: Path) -> dict[str, Any] | None:
+    """Read and validate a state file; ``None`` if it does not exist."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        state = json.loads(raw)
+    except ValueError as exc:
+        raise StateFileError(f"state file {path} is not valid JSON: {exc}") from exc
+    if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise StateFileError(
+            f"state file {path} has format {found!r}; this version reads format "
+            f"{FORMAT_VERSION}. Move it away to start with an empty database."
+        )
+    if not isinstance(state.get("accounts"), dict):
+        raise StateFileError(f"state file {path} has no 'accounts' object")
+    return state
+
+
+def _call_with_supported_kwargs(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` dropping keyword arguments this moto version does not know."""
+    params = inspect.signature(fn).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+    return fn(*args, **kwargs)
+
+
+class _ItemLoader:
+    """Insert items into a moto ``Table``.
+
+    The fast path builds ``Item`` objects the way moto's own
+    ``Item.__deepcopy__`` does: it skips ``LimitedSizeDict``'s size check,
+    which re-sizes the whole item on every attribute (O(n^2), ~200 µs per
+    item). The items were validated when they were first written. If the fast
+    path ever fails (a moto change), we fall back to ``Table.put_item``.
+    """
+
+    def __init__(self) -> None:
+        from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+        self._dynamo_type = DynamoType
+        self._item_cls = Item
+        self._limited_dict = LimitedSizeDict
+        self.fast = True
+
+    def _fast(self, table: Any, attrs: dict[str, Any]) -> None:
+        dynamo_type = self._dynamo_type
+        hash_key = dynamo_type(attrs[table.hash_key_attr])
+        range_attr = table.range_key_attr
+        range_key = dynamo_type(attrs[range_attr]) if range_attr else None
+        item = self._item_cls.__new__(self._item_cls)
+        item.hash_key = hash_key
+        item.range_key = range_key
+        item_attrs = self._limited_dict.__new__(self._limited_dict)
+        dict.update(item_attrs, {k: dynamo_type(v) for k, v in attrs.items()})
+        item.attrs = item_attrs
+        if range_attr:
+            table.items[hash_key][range_key] = item
+        else:
+            table.items[hash_key] = item
+
+    def put(self, table: Any, attrs: dict[str, Any]) -> None:
+        if self.fast:
+            try:
+                self._fast(table, attrs)
+                return
+            except KeyError:
+                raise
+            except Exception as exc:
+                log.warning("fast item restore failed (%r); falling back to put_item", exc)
+                self.fast = False
+        table.put_item(attrs)
+
+
+def _restore_table(backend: Any, spec: Mapping[str, Any], loader: _ItemLoader) -> int:
+    billing_mode = spec.get("BillingMode") or "PAY_PER_REQUEST"
+    throughput = spec.get("ProvisionedThroughput") if billing_mode == "PROVISIONED" else None
+    table = _call_with_supported_kwargs(
+        backend.create_table,
+        spec["TableName"],
+        schema=copy.deepcopy(spec["KeySchema"]),
+        throughput=copy.deepcopy(throughput),
+        attr=copy.deepcopy(spec["AttributeDefinitions"]),
+        global_indexes=copy.deepcopy(spec.get("GlobalSecondaryIndexes") or []),
+        indexes=copy.deepcopy(spec.get("LocalSecondaryIndexes") or []),
+        streams=copy.deepcopy(spec.get("StreamSpecification")),
+        billing_mode=billing_mode,
+        sse_specification=copy.deepcopy(spec.get("SSESpecification")),
+        tags=copy.deepcopy(spec.get("Tags") or []),
+        deletion_protection_enabled=bool(spec.get("DeletionProtectionEnabled", False)),
+        warm_throughput=None,
+    )
+    if spec.get("TimeToLive"):
+        table.ttl = copy.deepcopy(spec["TimeToLive"])
+    if spec.get("CreationDateTime"):
+        with contextlib.suppress(ValueError, TypeError):
+            table.created_at = _dt.datetime.fromisoformat(spec["CreationDateTime"])
+    count = 0
+    skipped = 0
+    for attrs in spec.get("Items") or ():
+        try:
+            loader.put(table, attrs)
+            count += 1
+        except KeyError:
+            skipped += 1
+    if skipped:
+        log.warning("table %s: skipped %d items without key attributes", table.name, skipped)
+    return count
+
+
+def restore_state(state: Mapping[str, Any], backends: Any = None) -> tuple[int, int]:
+    """Recreate every table and item of ``state`` in moto's in-memory backend.
+
+    Returns ``(tables, items)`` restored.
+    """
+    if backends is None:
+        from moto.dynamodb.models import dynamodb_backends as backends
+    loader = _ItemLoader()
+    n_tables = n_items = 0
+    for account_id, regions in state.get("accounts", {}).items():
+        for region, region_state in regions.items():
+            try:
+                backend = backends[account_id][region]
+            except KeyError:
+                log.error(
+                    "cannot restore region %r of account %s (unknown to this moto; "
+                    "set MOTO_ALLOW_NONEXISTENT_REGION=true?) - its tables are skipped",
+                    region,
+                    account_id,
+                )
+                continue
+            for spec in region_state.get("tables", []):
+                n_items += _restore_table(backend, spec, loader)
+                n_tables += 1
+    return n_tables, n_items
+
+
+# --------------------------------------------------------------------------
+# The server process
+# --------------------------------------------------------------------------
+
+
+class _WriteTracker:
+    """WSGI middleware: counts finished writes and in-flight requests."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self._cond = threading.Condition()
+        self._inflight = 0
+        self._stopping = False
+        self.generation = 0  # bumped after every handled write request
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET") or ""
+        is_write = target.rpartition(".")[2] in WRITE_OPERATIONS or (
+            # /moto-api/reset and friends replace the whole state
+            environ.get("PATH_INFO", "").startswith("/moto-api/")
+            and environ.get("REQUEST_METHOD") == "POST"
+        )
+        with self._cond:
+            if self._stopping:
+                start_response(
+                    "503 Service Unavailable",
+                    [("Content-Type", "text/plain"), ("Connection", "close")],
+                )
+                return [b"local DynamoDB is shutting down\n"]
+            self._inflight += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                if is_write:
+                    # After the handler ran: a snapshot that starts later sees it.
+                    self.generation += 1
+                self._cond.notify_all()
+
+    def begin_shutdown(self, drain_seconds: float) -> bool:
+        """Reject new requests, wait for running ones; True if all finished."""
+        with self._cond:
+            self._stopping = True
+            return self._cond.wait_for(lambda: self._inflight == 0, timeout=drain_seconds)
+
+
+class _Persister:
+    def __init__(self, path: Path, tracker: _WriteTracker) -> None:
+        self.path = path
+        self.tracker = tracker
+        self._lock = threading.Lock()
+        self.saved_generation = 0
+
+    @property
+    def dirty(self) -> bool:
+        return self.tracker.generation != self.saved_generation
+
+    def save_if_dirty(self, level: int = logging.DEBUG) -> bool:
+        with self._lock:
+            generation = self.tracker.generation
+            if generation == self.saved_generation:
+                return False
+            started = time.perf_counter()
+            try:
+                state = snapshot_state()
+                snapshotted = time.perf_counter()
+                size = write_state_atomic(self.path, state)
+            except Exception:
+                log.exception("saving %s failed; will retry", self.path)
+                return False
+            self.saved_generation = generation
+            done = time.perf_counter()
+            n_tables, n_items = _count(state)
+            log.log(
+                level,
+                "saved %d tables, %d items (%d bytes) to %s in %.3fs (snapshot %.3fs, write %.3fs)",
+                n_tables,
+                n_items,
+                size,
+                self.path,
+                done - started,
+                snapshotted - started,
+                done - snapshotted,
+            )
+            return True
+
+
+def _count(state: Mapping[str, Any]) -> tuple[int, int]:
+    tables = items = 0
+    for regions in state.get("accounts", {}).values():
+        for region_state in regions.values():
+            for spec in region_state.get("tables", []):
+                tables += 1
+                items += len(spec.get("Items") or ())
+    return tables, items
+
+
+def _forget_tracked_instances() -> None:
+    """moto appends every model instance (every ``Item`` ever written!) to a
+    class-level list for its ``/moto-api`` dashboard; in a long-running server
+    that is a memory leak, so we drop the DynamoDB ones."""
+    try:
+        from moto.core.model_instances import model_data
+    except ImportError:  # pragma: no cover
+        return
+    for model in list(model_data.get("dynamodb", {}).values()):
+        with contextlib.suppress(AttributeError, TypeError):
+            model.instances_tracked = []  # type: ignore[attr-defined]
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _check_host(host: str) -> None:
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        if not host:
+            raise SystemExit("localdynamo: --host must not be empty") from None
+        return  # a name such as "localhost"
+    if addr.is_unspecified:
+        raise SystemExit(
+            f"localdynamo: refusing to bind to {host}: moto has no authentication; "
+            "bind to a loopback address such as 127.0.0.1"
+        )
+    if not addr.is_loopback:
+        log.warning(
+            "binding to non-loopback address %s: anyone who can reach it has full access", host
+        )
+
+
+def _warm_up(dispatcher: Any, region: str) -> None:
+    """Create moto's DynamoDB Flask app now rather than on the first request."""
+    environ = {
+        "PATH_INFO": "/",
+        "REQUEST_METHOD": "POST",
+        "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.ListTables",
+        "HTTP_AUTHORIZATION": (
+            f"AWS4-HMAC-SHA256 Credential=warmup/20240101/{region}/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        ),
+    }
+    with contextlib.suppress(Exception):
+        dispatcher.get_application(environ)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m cloudstore.localdynamo",
+        description="moto DynamoDB server whose tables survive restarts.",
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    parser.add_argument("--state", type=Path, required=True, help="JSON state file")
+    parser.add_argument(
+        "--save-interval",
+        type=float,
+        default=DEFAULT_SAVE_INTERVAL,
+        help="seconds between snapshots when there were writes (default %(default)s)",
+    )
+    parser.add_argument(
+        "--region",
+        default=DEFAULT_REGION,
+        help="region whose backend is warmed up before READY (default %(default)s); "
+        "tables of every region are persisted",
+    )
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="exit (after saving) when this process is no longer our parent",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every save")
+    args = parser.parse_args(argv)
+    if args.save_interval <= 0:
+        parser.error("--save-interval must be > 0")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s localdynamo: %(message)s",
+    )
+    # No per-request access log; werkzeug still reports real errors.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    _check_host(args.host)
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _on_signal)
+
+    state_path: Path = args.state.expanduser().resolve()
+    started = time.perf_counter()
+    try:
+        state = load_state(state_path)
+    except (StateFileError, OSError) as exc:
+        log.error("%s", exc)
+        return 2
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    try:  # instantiate the backend (imports, region data) before READY
+        dynamodb_backends[DEFAULT_ACCOUNT_ID][args.region]  # noqa: B018
+    except KeyError:
+        log.warning("region %r is unknown to moto", args.region)
+    if state is not None:
+        n_tables, n_items = restore_state(state, dynamodb_backends)
+        log.info(
+            "restored %d tables, %d items from %s in %.3fs",
+            n_tables,
+            n_items,
+            state_path,
+            time.perf_counter() - started,
+        )
+    _forget_tracked_instances()
+    if stop.is_set():  # asked to stop while restoring; nothing changed yet
+        return 0
+
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    tracker = _WriteTracker(dispatcher)
+    persister = _Persister(state_path, tracker)
+    try:
+        server = make_server(
+            args.host, args.port, tracker, threaded=True, request_handler=MotoRequestHandler
+        )
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", args.host, args.port, exc)
+        return 2
+    _warm_up(dispatcher, args.region)
+
+    serve_thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="localdynamo-http"
+    )
+    serve_thread.start()
+
+    saver_stop = threading.Event()
+
+    def _saver() -> None:
+        while not saver_stop.wait(args.save_interval):
+            persister.save_if_dirty()
+            _forget_tracked_instances()
+
+    saver_thread = threading.Thread(target=_saver, name="localdynamo-saver", daemon=True)
+    saver_thread.start()
+
+    if args.parent_pid is not None:
+
+        def _watch_parent() -> None:
+            while not stop.wait(1.0):
+                if os.getppid() != args.parent_pid:
+                    log.warning("parent process %d is gone; shutting down", args.parent_pid)
+                    stop.set()
+
+        threading.Thread(target=_watch_parent, name="localdynamo-parent", daemon=True).start()
+
+    sys.stdout.write(f"{READY_PREFIX}{_url(args.host, server.server_port)}\n")
+    sys.stdout.flush()
+    # Nothing else may go to stdout (a parent may stop reading it); moto
+    # occasionally print()s diagnostics, send those to stderr.
+    sys.stdout = sys.stderr
+
+    while not stop.wait(0.5):
+        pass
+
+    drained = tracker.begin_shutdown(_SHUTDOWN_DRAIN_SECONDS)
+    server.shutdown()
+    serve_thread.join(timeout=_SHUTDOWN_DRAIN_SECONDS)
+    if not drained:
+        log.warning("requests still running after %.0fs; saving anyway", _SHUTDOWN_DRAIN_SECONDS)
+    saver_stop.set()
+    saver_thread.join(timeout=60)
+    persister.save_if_dirty(level=logging.INFO)
+    with contextlib.suppress(Exception):
+        server.server_close()
+    if persister.dirty:
+        log.error("exiting with unsaved changes (see errors above)")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------
+# Parent side
+# --------------------------------------------------------------------------
+
+
+def _package_root() -> str:
+    return str(Path(__file__).resolve().parent.parent)
+
+
+def _child_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    out = dict(os.environ if env is None else env)
+    root = _package_root()
+    parts = [p for p in out.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in parts:
+        out["PYTHONPATH"] = os.pathsep.join([root, *parts])
+    out.setdefault("PYTHONUNBUFFERED", "1")
+    return out
+
+
+def _death_signal_preexec() -> Callable[[], None] | None:
+    """``prctl(PR_SET_PDEATHSIG, SIGTERM)`` for the child, Linux only.
+
+    The kernel sends the signal when the *thread* that forked the child exits,
+    so only use it when spawning from the main thread; otherwise the child
+    relies on its ``--parent-pid`` watchdog alone.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolve before fork
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+    sigterm = int(signal.SIGTERM)
+
+    def _preexec() -> None:
+        prctl(pr_set_pdeathsig, sigterm, 0, 0, 0)
+
+    return _preexec
+
+
+_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+
+
+class LocalDynamo:
+    """A running ``python -m cloudstore.localdynamo`` child process."""
+
+    def __init__(
+        self,
+        process: subprocess.Popen[str],
+        endpoint: str,
+        state_path: Path,
+        stderr_tail: collections.deque[str],
+        readers: list[threading.Thread],
+    ) -> None:
+        self.process = process
+        self.endpoint = endpoint
+        self.state_path = state_path
+        self._stderr_tail = stderr_tail
+        self._readers = readers
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stderr_tail(self) -> str:
+        """The last lines the child wrote to stderr (its log)."""
+        return "".join(list(self._stderr_tail))
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 10) -> int | None:
+        """SIGTERM the child (it saves if dirty), wait, SIGKILL on timeout.
+
+        Returns the exit code (0 on a clean shutdown).
+        """
+        proc = self.process
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                if os.name == "posix":
+                    proc.send_signal(signal.SIGTERM)
+                else:  # pragma: no cover - no graceful signal on Windows
+                    proc.terminate()
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log.warning(
+                    "local DynamoDB (pid %d) did not stop in %ss; killing", proc.pid, timeout
+                )
+                proc.kill()
+                proc.wait()
+        for reader in self._readers:
+            reader.join(timeout=2)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        return proc.returncode
+
+    def __enter__(self) -> LocalDynamo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_running() else f"exited {self.process.returncode}"
+        return f"<LocalDynamo {self.endpoint} pid={self.process.pid} {state}>"
+
+
+def _pump_stderr(stream: Any, tail: collections.deque[str]) -> None:
+    for line in iter(stream.readline, ""):
+        tail.append(line)
+        text = line.rstrip()
+        level_name, _, rest = text.partition(" ")
+        level = _LEVELS.get(level_name)
+        if level is None:  # tracebacks, raw prints: surface them
+            log.warning("%s", text)
+        else:
+            log.log(level, "%s", rest.removeprefix("localdynamo: "))
+
+
+def _pump_stdout(stream: Any, ready: queue.Queue[str | None], tail: collections.deque[str]) -> None:
+    announced = False
+    for line in iter(stream.readline, ""):
+        if not announced and line.startswith(READY_PREFIX):
+            announced = True
+            ready.put(line[len(READY_PREFIX) :].strip())
+        else:
+            tail.append(line)
+    ready.put(None)
+
+
+def start_local_dynamodb(
+    state_path: Path,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    save_interval: float = DEFAULT_SAVE_INTERVAL,
+    env: Mapping[str, str] | None = None,
+    *,
+    region: str = DEFAULT_REGION,
+    ready_timeout: float = 30.0,
+    verbose: bool = False,
+) -> LocalDynamo:
+    """Spawn the local DynamoDB server and wait until it accepts requests.
+
+    ``env`` is the child's complete environment (like ``subprocess.Popen``);
+    ``None`` inherits ours. The directory containing the ``cloudstore``
+    package is always put on ``PYTHONPATH``. The child's stderr is forwarded
+    to the ``cloudstore.localdynamo`` logger. Raises ``RuntimeError`` (with
+    the tail of the child's stderr) if it exits or is not ready in time.
+    """
+    state_path = Path(state_path).expanduser().resolve()
+    cmd = [
+        sys.executable,
+        "-m",
+        "cloudstore.localdynamo",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--state",
+        str(state_path),
+        "--save-interval",
+        str(save_interval),
+        "--region",
+        region,
+        "--parent-pid",
+        str(os.getpid()),
+    ]
+    if verbose:
+        cmd.append("--verbose")
+    process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_child_env(env),
+        cwd=_package_root(),
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        bufsize=1,
+        close_fds=True,
+        start_new_session=True,  # a terminal Ctrl+C goes to the app, which stops us
+        preexec_fn=_death_signal_preexec(),
+    )
+    tail: collections.deque[str] = collections.deque(maxlen=200)
+    ready: queue.Queue[str | None] = queue.Queue()
+    readers = [
+        threading.Thread(
+            target=_pump_stdout,
+            args=(process.stdout, ready, tail),
+            name="localdynamo-stdout",
+            daemon=True,
+        ),
+        threading.Thread(
+            target=_pump_stderr, args=(process.stderr, tail), name="localdynamo-stderr", daemon=True
+        ),
+    ]
+    for reader in readers:
+        reader.start()
+    instance = LocalDynamo(process, "", state_path, tail, readers)
+
+    try:
+        endpoint = ready.get(timeout=ready_timeout)
+    except queue.Empty:
+        instance.stop(timeout=5)
+        raise RuntimeError(
+            f"local DynamoDB did not print READY within {ready_timeout:.0f}s; "
+            f"stderr tail:\n{instance.stderr_tail()}"
+        ) from None
+    if endpoint is None:
+        # stdout closed without READY: the child is exiting
+        try:
+            code = process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = instance.stop(timeout=5)
+        for reader in readers:
+            reader.join(timeout=2)
+        raise RuntimeError(
+            f"local DynamoDB exited with code {code} before it was ready; "
+            f"stderr tail:\n{instance.stderr_tail()}"
+        )
+    instance.endpoint = endpoint
+    return instance
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,504 @@
+"""Tests for cloudstore.localdynamo: a moto DynamoDB server whose data survives restarts.
+
+Every test runs real child processes on free ports (port 0) with state files in
+tmp_path, and talks to them with plain synchronous boto3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.conditions import Key
+from botocore.config import Config
+
+from cloudstore.localdynamo import FORMAT_VERSION, LocalDynamo, start_local_dynamodb
+
+REGION = "ap-southeast-1"
+DEFAULT_ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "111122223333"
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses POSIX signals")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, inherited by the child processes too."""
+    for name in (
+        "AWS_PROFILE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "MOTO_ACCOUNT_ID",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+@pytest.fixture
+def start() -> Iterator[Callable[..., LocalDynamo]]:
+    """Start servers; whatever is still running at teardown is stopped."""
+    started: list[LocalDynamo] = []
+
+    def _start(state: Path, **kwargs: Any) -> LocalDynamo:
+        server = start_local_dynamodb(state, **kwargs)
+        started.append(server)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.endpoint), server.endpoint
+        return server
+
+    yield _start
+    for server in started:
+        server.stop(timeout=10)
+
+
+_CONFIG = Config(
+    retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60
+)
+
+
+def client(server: LocalDynamo, account: str | None = None, region: str = REGION) -> Any:
+    c = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=region, config=_CONFIG)
+    if account:  # moto's way to address another account
+        c.meta.events.register(
+            "before-sign.dynamodb.*",
+            lambda request, **_: request.headers.__setitem__("x-moto-account-id", account),
+        )
+    return c
+
+
+def table(server: LocalDynamo, name: str) -> Any:
+    resource = boto3.resource(
+        "dynamodb", endpoint_url=server.endpoint, region_name=REGION, config=_CONFIG
+    )
+    return resource.Table(name)
+
+
+def scan_all(server: LocalDynamo, name: str) -> list[dict[str, Any]]:
+    t = table(server, name)
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = t.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return sorted(items, key=lambda i: (str(i["pk"]), str(i.get("sk", ""))))
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.05)
+
+
+def file_stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def create_products(c: Any) -> None:
+    c.create_table(
+        TableName="products",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "category", "AttributeType": "S"},
+            {"AttributeName": "price", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_category",
+                "KeySchema": [
+                    {"AttributeName": "category", "KeyType": "HASH"},
+                    {"AttributeName": "price", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["name"]},
+            },
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+PRODUCTS: list[dict[str, Any]] = [
+    {
+        "pk": "PRODUCT#1",
+        "sk": "META",
+        "category": "books",
+        "price": Decimal("19.99"),
+        "name": "Dune",
+        "tiny": Decimal("-0.000001"),
+        "huge": Decimal("12345678901234567890.123456789"),
+        "in_stock": True,
+        "discontinued": False,
+        "notes": None,
+        "empty_string": "",
+        "tags": {"scifi", "classic"},
+        "sizes": {Decimal("1"), Decimal("2.5")},
+        "blob": b"\x00\xffbinary",
+        "dims": {
+            "w": Decimal("10.5"),
+            "h": Decimal("3"),
+            "nested": {"deeper": [Decimal("1.10"), "x", {"flag": True, "none": None}]},
+        },
+        "history": [Decimal("1"), "two", [Decimal("3")], {"four": Decimal("4.0")}, False],
+        "empty_list": [],
+        "empty_map": {},
+    },
+    {"pk": "PRODUCT#2", "sk": "META", "category": "books", "price": Decimal("5"), "name": "Emma"},
+    {"pk": "PRODUCT#3", "sk": "META", "category": "toys", "price": Decimal("42.5"), "name": "Yo"},
+    {"pk": "PRODUCT#3", "sk": "REVIEW#1", "rating": Decimal("4"), "text": "ünïcødé ✓"},
+    {"pk": "PRODUCT#9", "sk": "META", "category": "gone", "price": Decimal("1"), "name": "Del"},
+]
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_tables_items_and_gsi_survive_a_restart(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    state = tmp_path / "state" / "dynamo.json"  # parent dir does not exist yet
+    server = start(state, save_interval=30)  # only the SIGTERM save can persist this
+    c = client(server)
+    create_products(c)
+    c.create_table(
+        TableName="sessions",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    c.update_time_to_live(
+        TableName="sessions",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+    products = table(server, "products")
+    with products.batch_writer() as batch:
+        for item in PRODUCTS:
+            batch.put_item(Item=item)
+    products.update_item(
+        Key={"pk": "PRODUCT#2", "sk": "META"},
+        UpdateExpression="ADD stock :n SET price = :p",
+        ExpressionAttributeValues={":n": Decimal("7"), ":p": Decimal("6.25")},
+    )
+    products.delete_item(Key={"pk": "PRODUCT#9", "sk": "META"})
+    table(server, "sessions").put_item(
+        Item={"pk": "S1", "user": "u1", "expires_at": Decimal("1893456000")}
+    )
+    # Other accounts and regions are persisted too.
+    client(server, account=OTHER_ACCOUNT).create_table(
+        TableName="elsewhere",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client(server, account=OTHER_ACCOUNT).put_item(
+        TableName="elsewhere", Item={"id": {"N": "1"}, "v": {"S": "other account"}}
+    )
+    client(server, region="us-east-1").create_table(
+        TableName="virginia",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+    )
+
+    before_items = scan_all(server, "products")
+    before_sessions = scan_all(server, "sessions")
+    before_desc = c.describe_table(TableName="products")["Table"]
+    before_gsi = table(server, "products").query(
+        IndexName="by_category", KeyConditionExpression=Key("category").eq("books")
+    )["Items"]
+    assert [i["name"] for i in before_gsi] == ["Emma", "Dune"]  # sorted by price
+    assert not state.exists()  # nothing saved yet (interval is 30 s)
+
+    assert server.stop() == 0
+    saved = json.loads(state.read_text())
+    assert saved["format"] == FORMAT_VERSION
+    assert set(saved["accounts"]) == {DEFAULT_ACCOUNT, OTHER_ACCOUNT}
+    assert set(saved["accounts"][DEFAULT_ACCOUNT]) == {REGION, "us-east-1"}
+    dune = next(
+        i
+        for t in saved["accounts"][DEFAULT_ACCOUNT][REGION]["tables"]
+        if t["TableName"] == "products"
+        for i in t["Items"]
+        if i["pk"] == {"S": "PRODUCT#1"}
+    )
+    assert dune["huge"] == {"N": "12345678901234567890.123456789"}  # exact, as a string
+    assert dune["notes"] == {"NULL": True}
+
+    server = start(state)
+    c = client(server)
+    assert sorted(c.list_tables()["TableNames"]) == ["products", "sessions"]
+    after_desc = c.describe_table(TableName="products")["Table"]
+    for field in ("KeySchema", "TableName", "ItemCount", "CreationDateTime"):
+        assert after_desc[field] == before_desc[field], field
+    assert sorted(after_desc["AttributeDefinitions"], key=str) == sorted(
+        before_desc["AttributeDefinitions"], key=str
+    )
+    assert after_desc["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    (gsi,) = after_desc["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "by_category"
+    assert gsi["KeySchema"] == before_desc["GlobalSecondaryIndexes"][0]["KeySchema"]
+    assert gsi["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["name"]}
+
+    after_items = scan_all(server, "products")
+    assert after_items == before_items
+    assert after_items[0] == PRODUCTS[0]  # the rich item round-trips exactly
+    assert isinstance(after_items[0]["huge"], Decimal)
+    assert after_items[1]["stock"] == Decimal("7") and after_items[1]["price"] == Decimal("6.25")
+    assert all(i["pk"] != "PRODUCT#9" for i in after_items)  # the delete persisted
+    assert scan_all(server, "sessions") == before_sessions
+
+    after_gsi = table(server, "products").query(
+        IndexName="by_category", KeyConditionExpression=Key("category").eq("books")
+    )["Items"]
+    assert after_gsi == before_gsi
+    assert set(after_gsi[0]) == {"pk", "sk", "category", "price", "name"}  # INCLUDE projection
+
+    ttl = c.describe_time_to_live(TableName="sessions")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+    other = client(server, account=OTHER_ACCOUNT)
+    assert other.list_tables()["TableNames"] == ["elsewhere"]
+    assert other.get_item(TableName="elsewhere", Key={"id": {"N": "1"}})["Item"]["v"] == {
+        "S": "other account"
+    }
+    virginia = client(server, region="us-east-1").describe_table(TableName="virginia")["Table"]
+    assert virginia["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+    assert virginia["ProvisionedThroughput"]["ReadCapacityUnits"] == 3
+    assert virginia["ProvisionedThroughput"]["WriteCapacityUnits"] == 4
+
+
+def test_writes_survive_sigkill_after_the_save_interval(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    state = tmp_path / "dynamo.json"
+    interval = 0.25
+    server = start(state, save_interval=interval)
+    create_products(client(server))
+    table(server, "products").put_item(Item=PRODUCTS[0])
+    time.sleep(interval * 6)
+
+    server.process.kill()  # no chance to save on the way out
+    assert server.process.wait(timeout=10) == -signal.SIGKILL
+    server.stop()
+
+    server = start(state, save_interval=interval)
+    assert scan_all(server, "products") == [PRODUCTS[0]]
+    assert client(server).describe_table(TableName="products")["Table"]["GlobalSecondaryIndexes"]
+
+
+def test_idle_server_does_not_rewrite_the_state_file(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    state = tmp_path / "dynamo.json"
+    interval = 0.2
+    server = start(state, save_interval=interval)
+    create_products(client(server))
+    table(server, "products").put_item(Item=PRODUCTS[1])
+    wait_for(state.exists, what="first save")
+    time.sleep(interval * 3)  # let a save that raced the check finish
+    stamp = file_stamp(state)
+
+    # Reads are not writes.
+    products = table(server, "products")
+    for _ in range(3):
+        products.get_item(Key={"pk": "PRODUCT#2", "sk": "META"})
+        products.query(KeyConditionExpression=Key("pk").eq("PRODUCT#2"))
+        products.scan()
+        client(server).describe_table(TableName="products")
+        client(server).list_tables()
+    time.sleep(interval * 6)
+    assert file_stamp(state) == stamp
+    assert server.stop() == 0  # nothing dirty: no save on shutdown either
+    assert file_stamp(state) == stamp
+
+    server = start(state, save_interval=interval)  # restoring is not a write
+    time.sleep(interval * 6)
+    assert server.stop() == 0
+    assert file_stamp(state) == stamp
+    assert [p.name for p in tmp_path.iterdir()] == ["dynamo.json"]  # no temp files left
+
+
+def test_corrupt_state_file_is_reported_and_left_alone(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    state = tmp_path / "dynamo.json"
+    state.write_text('{"format": 1, "accounts": {')
+    with pytest.raises(RuntimeError, match="not valid JSON"):
+        start(state)
+    assert state.read_text() == '{"format": 1, "accounts": {'
+
+    state.write_text('{"format": 99, "accounts": {}}')
+    with pytest.raises(RuntimeError, match="format 99"):
+        start(state)
+
+
+def test_refuses_to_bind_to_all_interfaces(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    with pytest.raises(RuntimeError, match="refusing to bind"):
+        start(tmp_path / "dynamo.json", host="0.0.0.0")  # noqa: S104
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
+def test_child_saves_and_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
+    state = tmp_path / "dynamo.json"
+    parent_code = textwrap.dedent(
+        """
+        import sys, time
+        from pathlib import Path
+        from cloudstore.localdynamo import start_local_dynamodb
+        server = start_local_dynamodb(Path(sys.argv[1]), save_interval=3600)
+        print(server.endpoint, server.pid, flush=True)
+        time.sleep(3600)
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code, str(state)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        endpoint, pid = parent.stdout.readline().split()
+        c = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION, config=_CONFIG)
+        c.create_table(
+            TableName="orphan",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        c.put_item(TableName="orphan", Item={"pk": {"S": "kept"}})
+    finally:
+        parent.kill()
+        parent.wait()
+
+    def child_gone() -> bool:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return True
+        return "\nState:\tZ" in status  # exited, waiting to be reaped
+
+    wait_for(child_gone, timeout=15, what="orphaned child to exit")
+    saved = json.loads(state.read_text())
+    (orphan,) = saved["accounts"][DEFAULT_ACCOUNT][REGION]["tables"]
+    assert orphan["Items"] == [{"pk": {"S": "kept"}}]
+
+
+def test_save_and_restore_20k_items_timing(
+    tmp_path: Path, start: Callable[..., LocalDynamo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Performance sanity check: prints timings, asserts only correctness."""
+    n = 20_000
+    state = tmp_path / "dynamo.json"
+
+    t0 = time.perf_counter()
+    server = start(tmp_path / "empty.json")
+    empty_start = time.perf_counter() - t0
+    server.stop()
+
+    # Build a state file the way the server writes it (format 1).
+    items = [
+        {
+            "pk": {"S": f"PRODUCT#{i // 10:05d}"},
+            "sk": {"S": f"VARIANT#{i % 10}"},
+            "category": {"S": f"cat-{i % 17}"},
+            "price": {"N": f"{i % 1000}.{i % 100:02d}"},
+            "name": {"S": f"Product number {i} with a reasonably long name"},
+            "in_stock": {"BOOL": i % 3 == 0},
+            "tags": {"SS": ["a", f"t{i % 5}"]},
+            "dims": {"M": {"w": {"N": "10.5"}, "h": {"N": str(i)}, "none": {"NULL": True}}},
+            "history": {"L": [{"N": "1"}, {"S": "two"}, {"M": {"x": {"BOOL": False}}}]},
+        }
+        for i in range(n)
+    ]
+    spec = {
+        "TableName": "products",
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "category", "AttributeType": "S"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_category",
+                "KeySchema": [{"AttributeName": "category", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "Items": items,
+    }
+    state.write_text(
+        json.dumps(
+            {"format": 1, "accounts": {DEFAULT_ACCOUNT: {REGION: {"tables": [spec]}}}},
+        )
+    )
+    size_mb = state.stat().st_size / 1e6
+
+    t0 = time.perf_counter()
+    server = start(state, save_interval=3600)
+    restore_wall = time.perf_counter() - t0
+    c = client(server)
+    assert c.describe_table(TableName="products")["Table"]["ItemCount"] == n
+    got = c.get_item(TableName="products", Key={"pk": items[1234]["pk"], "sk": items[1234]["sk"]})
+    assert got["Item"] == items[1234]
+    c.put_item(TableName="products", Item={"pk": {"S": "NEW"}, "sk": {"S": "ONE"}})
+
+    t0 = time.perf_counter()
+    assert server.stop(timeout=60) == 0  # the shutdown save of 20,001 items
+    stop_wall = time.perf_counter() - t0
+    log_text = server.stderr_tail()
+    restore_log = re.search(r"restored .* in ([\d.]+)s", log_text)
+    save_log = re.search(r"saved .* in ([\d.]+)s \(snapshot ([\d.]+)s, write ([\d.]+)s\)", log_text)
+    assert restore_log and save_log, log_text
+
+    t0 = time.perf_counter()
+    server = start(state, save_interval=3600)
+    restart_wall = time.perf_counter() - t0
+    assert client(server).describe_table(TableName="products")["Table"]["ItemCount"] == n + 1
+    server.stop()
+
+    with capsys.disabled():
+        print(
+            f"\n[localdynamo] {n} items, state file {size_mb:.1f} MB\n"
+            f"[localdynamo]   start with empty state:  {empty_start:.2f}s wall\n"
+            f"[localdynamo]   restore (child log):     {float(restore_log[1]):.2f}s "
+            f"(start to READY {restore_wall:.2f}s wall)\n"
+            f"[localdynamo]   save (child log):        {float(save_log[1]):.2f}s = snapshot "
+            f"{float(save_log[2]):.2f}s + write {float(save_log[3]):.2f}s "
+            f"(SIGTERM to exit {stop_wall:.2f}s wall)\n"
+            f"[localdynamo]   restart with {n + 1} items: {restart_wall:.2f}s wall"
+        )
