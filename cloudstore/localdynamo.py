@@ -99,7 +99,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "FORMAT_VERSION",
@@ -366,14 +366,29 @@ def _call_with_supported_kwargs(fn: Callable[..., Any], *args: Any, **kwargs: An
 
 
 class _ItemLoader:
-    """Insert items into a moto ``Table``.
+    """Insert items into a moto ``Table`` quickly.
 
-    The fast path builds ``Item`` objects the way moto's own
-    ``Item.__deepcopy__`` does: it skips ``LimitedSizeDict``'s size check,
-    which re-sizes the whole item on every attribute (O(n^2), ~200 µs per
-    item). The items were validated when they were first written. If the fast
-    path ever fails (a moto change), we fall back to ``Table.put_item``.
+    ``Table.put_item`` costs ~200 µs per item, mostly because moto's
+    ``LimitedSizeDict`` re-sizes the whole item for every attribute it stores
+    (O(n^2)) - 50,000 items would take ~10 s. The items in a state file were
+    validated when they were first written, so the fast path builds the
+    objects directly, the way moto's own ``Item.__deepcopy__`` does:
+    ``DynamoType`` objects with just ``type``/``value`` and an ``Item`` whose
+    ``attrs`` dict bypasses the size check. A self-check at start-up compares
+    this with moto's constructors; if they disagree (a future moto), or the
+    fast path fails, we fall back to ``Table.put_item``.
     """
+
+    _SAMPLE: ClassVar[dict[str, Any]] = {
+        "M": {
+            "l": {"L": [{"N": "1.50"}, {"S": "a"}, {"M": {}}, {"L": []}]},
+            "b": {"BOOL": True},
+            "n": {"NULL": True},
+            "ss": {"SS": ["a", "b"]},
+            "ns": {"NS": ["1", "2"]},
+            "bin": {"B": "AAE="},
+        }
+    }
 
     def __init__(self) -> None:
         from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -381,18 +396,34 @@ class _ItemLoader:
         self._dynamo_type = DynamoType
         self._item_cls = Item
         self._limited_dict = LimitedSizeDict
-        self.fast = True
+        try:
+            self.fast = _same_object(self._value(self._SAMPLE), DynamoType(self._SAMPLE))
+        except Exception:
+            self.fast = False
+        if not self.fast:
+            log.warning("moto's DynamoType changed; restoring items the slow way")
+
+    def _value(self, typed: dict[str, Any]) -> Any:
+        ((kind, inner),) = typed.items()
+        if kind == "M":
+            inner = {k: self._value(v) for k, v in inner.items()}
+        elif kind == "L":
+            inner = [self._value(v) for v in inner]
+        obj = self._dynamo_type.__new__(self._dynamo_type)
+        obj.type = kind
+        obj.value = inner
+        return obj
 
     def _fast(self, table: Any, attrs: dict[str, Any]) -> None:
-        dynamo_type = self._dynamo_type
-        hash_key = dynamo_type(attrs[table.hash_key_attr])
+        value = self._value
+        hash_key = value(attrs[table.hash_key_attr])
         range_attr = table.range_key_attr
-        range_key = dynamo_type(attrs[range_attr]) if range_attr else None
+        range_key = value(attrs[range_attr]) if range_attr else None
         item = self._item_cls.__new__(self._item_cls)
         item.hash_key = hash_key
         item.range_key = range_key
         item_attrs = self._limited_dict.__new__(self._limited_dict)
-        dict.update(item_attrs, {k: dynamo_type(v) for k, v in attrs.items()})
+        dict.update(item_attrs, {k: value(v) for k, v in attrs.items()})
         item.attrs = item_attrs
         if range_attr:
             table.items[hash_key][range_key] = item
@@ -410,6 +441,19 @@ class _ItemLoader:
                 log.warning("fast item restore failed (%r); falling back to put_item", exc)
                 self.fast = False
         table.put_item(attrs)
+
+
+def _same_object(a: Any, b: Any) -> bool:
+    """Deep structural equality, including the attributes of plain objects."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_object(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same_object(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "__dict__"):
+        return _same_object(vars(a), vars(b))
+    return bool(a == b)
 
 
 def _restore_table(backend: Any, spec: Mapping[str, Any], loader: _ItemLoader) -> int:

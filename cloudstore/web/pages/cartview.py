@@ -1,0 +1,77 @@
+"""The cart as pages see it: where its lines come from (the Cart table once logged in, the
+browser's localStorage copy before), and the htmx response that follows every change.
+
+The browser copy arrives in the `X-Cart` header that `static/js/cart.js` adds to htmx
+requests; it is untrusted, so it goes through `shop.carts.parse_lines`. After a change the
+server sends the new lines back in an `HX-Trigger` event (`cs:cart-store`) for the script to
+keep, and out-of-band swaps for the header count, the drawer and (on /cart) the cart panel.
+"""
+
+from __future__ import annotations
+
+import json
+
+from jinja2_fragments.quart import render_block, render_blocks
+from quart import Response, make_response, request
+
+from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
+from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.pricing import Quote, price_cart
+from cloudstore.shop import carts
+from cloudstore.stores.users import User
+from cloudstore.web.pages.common import from_page
+from cloudstore.web.session import backends
+
+CART_HEADER = "X-Cart"
+MAX_HEADER_CHARS = 8000
+STORE_EVENT = "cs:cart-store"
+
+
+def browser_lines() -> list[CartLine]:
+    """The anonymous cart the script sent; anything malformed counts as an empty cart."""
+    raw = request.headers.get(CART_HEADER, "")
+    if not raw or len(raw) > MAX_HEADER_CHARS:
+        return []
+    try:
+        return normalize(carts.parse_lines(json.loads(raw)))[:MAX_LINES]
+    except (ValueError, InvalidInput):
+        return []
+
+
+async def lines_for(user: User | None) -> list[CartLine]:
+    if user is not None:
+        return await backends().carts.get(user.user_id)
+    return browser_lines()
+
+
+async def quote_for(user: User | None) -> Quote:
+    return await carts.quote(backends(), await lines_for(user))
+
+
+async def fresh_quote(lines: list[CartLine]) -> Quote:
+    """Priced from DynamoDB itself (checkout shows what the transaction will see)."""
+    lines = normalize(lines)
+    products = await backends().catalog.fetch_many(line.product_id for line in lines)
+    return price_cart(lines, products, backends().settings.tax_rate)
+
+
+def lines_payload(lines: list[CartLine]) -> list[dict]:
+    return [{"product_id": line.product_id, "quantity": line.quantity} for line in lines]
+
+
+async def cart_changed(
+    user: User | None, lines: list[CartLine], toast: dict | None, *, status: int = 200
+) -> Response:
+    """The answer to a cart change: out-of-band swaps only (the form itself stays)."""
+    quote = await carts.quote(backends(), lines)
+    # Unknown products fall out of the quote; keep only what could be priced.
+    known = [CartLine(line.product.product_id, line.quantity) for line in quote.lines]
+    context = {"cart": quote, "toast": toast, "oob": True, "user": user}
+    body = await render_blocks("base.html", ["cart_count", "drawer_body", "toasts"], **context)
+    if from_page("/cart"):
+        body += await render_block("cart.html", "cart_panel", **context)
+    response = await make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    if user is None:
+        response.headers["HX-Trigger"] = json.dumps({STORE_EVENT: {"items": lines_payload(known)}})
+    return response

@@ -1,0 +1,89 @@
+"""The catalog (`/`) with search, category, sort and "Load more"; the product page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from quart import Blueprint, redirect, request, url_for
+
+from cloudstore.domain.catalog import SORTS
+from cloudstore.domain.errors import InvalidInput
+from cloudstore.shop.catalog import find_product
+from cloudstore.web.pages.common import hx_target, page
+from cloudstore.web.session import backends
+
+bp = Blueprint("catalog", __name__)
+PAGE_SIZE = 12
+MAX_QUERY = 100
+SORT_LABELS = {
+    "newest": "Newest",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "name": "Name: A to Z",
+}
+assert set(SORT_LABELS) == set(SORTS)
+
+
+def catalog_filters() -> dict:
+    """The shopper's filters, cleaned: unknown values fall back to the defaults."""
+    args = request.args
+    category = args.get("category", "").strip().lower()
+    sort = args.get("sort", "newest")
+    return {
+        "q": " ".join(args.get("q", "").split())[:MAX_QUERY],
+        "category": category if category in backends().settings.categories else "",
+        "sort": sort if sort in SORTS else "newest",
+    }
+
+
+def catalog_url(filters: dict, cursor: str | None = None) -> str:
+    """The canonical, shareable URL: defaults and empty values left out."""
+    params = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "newest")}
+    if cursor:
+        params["cursor"] = cursor
+    return url_for("pages.catalog.index") + ("?" + urlencode(params) if params else "")
+
+
+@bp.get("/")
+async def index():
+    filters = catalog_filters()
+    cursor = request.args.get("cursor") or None
+    catalog = await backends().catalog.index()
+    query = {
+        "category": filters["category"] or None,
+        "q": filters["q"] or None,
+        "sort": filters["sort"],
+        "limit": PAGE_SIZE,
+    }
+    try:
+        results = catalog.query(**query, cursor=cursor)
+    except InvalidInput:  # a stale or edited cursor: start from the top
+        cursor = None
+        results = catalog.query(**query)
+    next_url = catalog_url(filters, results.next_cursor) if results.next_cursor else None
+    target = hx_target()
+    blocks = ["more"] if target == "load-more" else ["results"] if target == "results" else None
+    headers = {"HX-Push-Url": catalog_url(filters)} if target == "results" else None
+    return await page(
+        "catalog.html",
+        blocks,
+        headers=headers,
+        filters=filters,
+        results=results,
+        next_url=next_url,
+        continued=bool(cursor),
+        sort_labels=SORT_LABELS,
+        first_url=catalog_url(filters),
+    )
+
+
+@bp.get("/products/<product_id>")
+async def product(product_id: str):
+    item = await find_product(backends(), product_id)
+    return await page("product.html", ["content"], product=item)
+
+
+@bp.get("/product/<product_id>")
+async def product_legacy(product_id: str):
+    """The spec's URL for a product page."""
+    return redirect(url_for("pages.catalog.product", product_id=product_id), 301)

@@ -1,0 +1,186 @@
+"""What every HTML page shares: htmx detection, rendering a page or its fragment, the CSRF
+token, one-shot notices across a redirect, and safe `next` URLs."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import secrets
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from jinja2_fragments.quart import render_blocks
+from quart import Response, g, make_response, redirect, render_template, request, url_for
+
+from cloudstore.domain.errors import Forbidden
+from cloudstore.web.session import SESSION_COOKIE, backends
+
+CSRF_COOKIE = "cs_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+CSRF_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+CSRF_MAX_AGE = 60 * 60 * 24 * 30
+NOTICE_COOKIE = "cs_notice"
+NOTICE_KINDS = ("success", "info", "warning", "error")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# --- htmx -------------------------------------------------------------------------------
+
+
+def is_htmx() -> bool:
+    """An htmx request that wants a fragment (a history restore wants the whole page)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+        and headers.get("HX-Boosted") != "true"
+    )
+
+
+def hx_target() -> str:
+    return request.headers.get("HX-Target", "") if is_htmx() else ""
+
+
+def from_page(path: str) -> bool:
+    """Whether the htmx request was sent from the page at `path`."""
+    current = request.headers.get("HX-Current-URL", "")
+    return bool(current) and urlsplit(current).path == path
+
+
+async def page(
+    template: str,
+    blocks: list[str] | None = None,
+    *,
+    status: int = 200,
+    headers: dict | None = None,
+    **context,
+) -> Response:
+    """The whole page, or (for htmx) just `blocks` of the same template."""
+    if blocks and is_htmx():
+        body = await render_blocks(template, blocks, **context)
+    else:
+        body = await render_template(template, **context)
+    response = await make_response(body, status)
+    response.headers["Vary"] = "HX-Request"
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def fragments(template: str, blocks: list[str], *, status: int = 200, **context) -> str:
+    return await render_blocks(template, blocks, **context)
+
+
+def go(location: str, status: int = 303) -> Response:
+    """Navigate: `HX-Redirect` for htmx (a full page load), a 303 otherwise."""
+    if request.headers.get("HX-Request") == "true":
+        response = Response("", 200)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, status)
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only same-site paths: never `//host`, `/\\host` or an absolute URL."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ch in value for ch in "\r\n\t"):
+        return default
+    return value
+
+
+def login_url(next_path: str | None = None) -> str:
+    target = next_path or request.full_path.rstrip("?")
+    return url_for("pages.account.login") + "?" + urlencode({"next": safe_next(target)})
+
+
+# --- CSRF: a double-submit token ----------------------------------------------------------
+
+
+def csrf_token() -> str:
+    """This browser's token: a random value kept in an HttpOnly cookie, echoed by every
+    state-changing request in a header (htmx, from `hx-headers` on <body>) or a form field."""
+    if "csrf_token" not in g:
+        existing = request.cookies.get(CSRF_COOKIE, "")
+        if CSRF_PATTERN.match(existing):
+            g.csrf_token, g.csrf_new = existing, False
+        else:
+            g.csrf_token, g.csrf_new = secrets.token_urlsafe(32), True
+    return g.csrf_token
+
+
+async def check_csrf() -> None:
+    if request.method in SAFE_METHODS:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        sent = (await request.form).get(CSRF_FIELD, "")
+    if not CSRF_PATTERN.match(cookie) or not hmac.compare_digest(cookie, sent):
+        raise Forbidden("This form has expired. Please reload the page and try again.")
+
+
+# --- cookies --------------------------------------------------------------------------------
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=backends().tokens.max_age_seconds,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")
+
+
+def notify(response: Response, text: str, kind: str = "success") -> Response:
+    """A toast shown on the next full page (after a redirect)."""
+    value = quote(json.dumps({"kind": kind, "text": text[:300]}))
+    response.set_cookie(
+        NOTICE_COOKIE, value, max_age=60, httponly=True, samesite="Lax", secure=request.is_secure
+    )
+    return response
+
+
+def pending_notice() -> dict | None:
+    raw = request.cookies.get(NOTICE_COOKIE)
+    if not raw:
+        return None
+    g.notice_shown = True
+    try:
+        notice = json.loads(unquote(raw))
+        kind, text = str(notice["kind"]), str(notice["text"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return {"kind": kind if kind in NOTICE_KINDS else "info", "text": text}
+
+
+def finish_response(response: Response) -> Response:
+    """After every page request: persist a new CSRF token, drop a shown notice."""
+    if g.get("csrf_new"):
+        response.set_cookie(
+            CSRF_COOKIE,
+            g.csrf_token,
+            max_age=CSRF_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    if g.get("notice_shown") and NOTICE_COOKIE not in _cookies_set(response):
+        response.delete_cookie(NOTICE_COOKIE)
+    return response
+
+
+def _cookies_set(response: Response) -> set[str]:
+    return {
+        header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")
+    }

@@ -1,0 +1,97 @@
+"""Form fields in, per-field messages out: the pages show each error beside its field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cloudstore.auth import check_password_rules, normalize_email
+from cloudstore.domain.errors import InvalidInput
+from cloudstore.shop.accounts import clean_name
+
+PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
+POSTAL_CODE = re.compile(r"^[A-Za-z0-9 \-]{3,10}$")
+LIMITS = {"name": 255, "phone": 20, "address": 500, "city": 120, "state": 120, "postal_code": 10}
+ADDRESS_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
+
+
+@dataclass
+class Form:
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str | None = None  # about the whole form, not one field
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.message
+
+
+def _text(data: Mapping[str, str], name: str) -> str:
+    return " ".join(str(data.get(name, "")).split())
+
+
+def _capitalized(error: InvalidInput) -> str:
+    return error.message[:1].upper() + error.message[1:] + "."
+
+
+def login_form(data: Mapping[str, str]) -> Form:
+    form = Form(values={"email": _text(data, "email")})
+    if not form.values["email"]:
+        form.errors["email"] = "Enter your email address."
+    if not data.get("password"):
+        form.errors["password"] = "Enter your password."
+    return form
+
+
+def register_form(data: Mapping[str, str]) -> Form:
+    form = Form(values={"name": _text(data, "name"), "email": _text(data, "email")})
+    password = str(data.get("password", ""))
+    try:
+        form.values["name"] = clean_name(form.values["name"])
+    except InvalidInput as error:
+        form.errors["name"] = _capitalized(error)
+    try:
+        form.values["email"] = normalize_email(form.values["email"])
+    except InvalidInput:
+        form.errors["email"] = "Enter a valid email address, like nama@example.com."
+    try:
+        check_password_rules(password)
+    except InvalidInput as error:
+        form.errors["password"] = _capitalized(error)
+    if password and str(data.get("password_confirm", password)) != password:
+        form.errors["password_confirm"] = "The passwords do not match."
+    return form
+
+
+def address_form(data: Mapping[str, str], *, required: bool) -> Form:
+    """Shipping address (required at checkout) or the profile (only a name is required;
+    an address, once started, needs its city and postal code)."""
+    form = Form(values={name: _text(data, name) for name in ADDRESS_FIELDS})
+    values, errors = form.values, form.errors
+    for name, limit in LIMITS.items():
+        if len(values[name]) > limit:
+            errors[name] = f"Use at most {limit} characters."
+    if not values["name"]:
+        errors["name"] = "Enter a name."
+    needed = ("phone", "address", "city", "postal_code") if required or values["address"] else ()
+    labels = {"phone": "a phone number", "address": "a street address", "city": "a city"}
+    labels["postal_code"] = "a postal code"
+    for name in needed:
+        if not values[name]:
+            errors.setdefault(name, f"Enter {labels[name]}.")
+    if values["phone"] and not PHONE.match(values["phone"]):
+        errors.setdefault("phone", "Use digits, spaces, ( ) or - (6 to 20), e.g. +62 812 3456 7890.")
+    if values["postal_code"] and not POSTAL_CODE.match(values["postal_code"]):
+        errors.setdefault("postal_code", "Use 3 to 10 letters or digits, e.g. 10220.")
+    return form
+
+
+def quantity(value: object, *, minimum: int = 1, maximum: int = 99) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput("quantity must be a whole number") from None
+    if not minimum <= number <= maximum:
+        raise InvalidInput(f"quantity must be between {minimum} and {maximum}")
+    return number
