@@ -6,6 +6,8 @@ import hashlib
 
 from ulid import ULID
 
+from cloudstore.domain.errors import Conflict, InvalidInput
+
 ORDER_PREFIX = "ORD-"
 PENDING, PAID, SHIPPED, DELIVERED, CANCELLED = (
     "pending",
@@ -28,6 +30,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 def can_transition(current: str, new: str) -> bool:
     return new in TRANSITIONS.get(current, frozenset())
+
+
+def check_transition(current: str, new: str) -> None:
+    """Raise 400 for an unknown status and 409 for a move the lifecycle does not allow."""
+    if new not in STATUSES:
+        raise InvalidInput(f"status must be one of: {', '.join(STATUSES)}")
+    if not can_transition(current, new):
+        raise Conflict(f"an order that is {current} cannot become {new}", current_status=current)
+
+
+def history_entry(status: str, at: str, by: str) -> dict:
+    return {"status": status, "at": at, "by": by}
 
 
 def new_order_id() -> str:

@@ -7,6 +7,7 @@ failures, timeouts and throttling into `BackendUnavailable` (→ 503).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextlib import AsyncExitStack
 from decimal import Decimal
@@ -23,6 +24,8 @@ from cloudstore.settings import Settings
 log = logging.getLogger(__name__)
 
 BULK_DEADLINE_SECONDS = 120.0
+ORDERS_BY_TIME = "orders_by_time"
+ORDERS_BY_STATUS = "orders_by_status"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -122,14 +125,24 @@ class Dynamo:
     async def ping(self) -> None:
         await self.call("describe_table", TableName=self.settings.products_table)
 
-    async def ensure_tables(self) -> list[str]:
-        """Create the three tables if missing (PAY_PER_REQUEST); returns those created."""
+    def table_specs(self) -> dict[str, dict]:
+        """The three tables with the spec's keys; Orders also has two sparse GSIs that give
+        admins a newest-first list of all orders (and one per status) without a Scan."""
         s = self.settings
-        specs = {
-            s.products_table: [("product_id", "HASH"), ("category", "RANGE")],
-            s.orders_table: [("user_id", "HASH"), ("order_id", "RANGE")],
-            s.cart_table: [("user_id", "HASH")],
+        return {
+            s.products_table: {"keys": [("product_id", "HASH"), ("category", "RANGE")]},
+            s.orders_table: {
+                "keys": [("user_id", "HASH"), ("order_id", "RANGE")],
+                "indexes": {
+                    ORDERS_BY_TIME: [("order_list", "HASH"), ("order_id", "RANGE")],
+                    ORDERS_BY_STATUS: [("status", "HASH"), ("order_id", "RANGE")],
+                },
+            },
+            s.cart_table: {"keys": [("user_id", "HASH")]},
         }
+
+    async def ensure_tables(self) -> list[str]:
+        """Create missing tables (PAY_PER_REQUEST) and missing GSIs; returns tables created."""
         existing: set[str] = set()
         kwargs: dict[str, Any] = {}
         while True:
@@ -139,19 +152,25 @@ class Dynamo:
                 break
             kwargs = {"ExclusiveStartTableName": page["LastEvaluatedTableName"]}
         created = []
-        for name, keys in specs.items():
+        for name, spec in self.table_specs().items():
+            indexes = spec.get("indexes", {})
+            attributes = {a for a, _ in spec["keys"]} | {
+                a for keys in indexes.values() for a, _ in keys
+            }
+            definitions = [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)]
             if name in existing:
+                await self._ensure_indexes(name, indexes, definitions)
                 continue
+            request: dict[str, Any] = {
+                "TableName": name,
+                "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in spec["keys"]],
+                "AttributeDefinitions": definitions,
+                "BillingMode": "PAY_PER_REQUEST",
+            }
+            if indexes:
+                request["GlobalSecondaryIndexes"] = [_gsi(n, keys) for n, keys in indexes.items()]
             try:
-                await self.call(
-                    "create_table",
-                    TableName=name,
-                    KeySchema=[{"AttributeName": a, "KeyType": t} for a, t in keys],
-                    AttributeDefinitions=[
-                        {"AttributeName": a, "AttributeType": "S"} for a, _ in keys
-                    ],
-                    BillingMode="PAY_PER_REQUEST",
-                )
+                await self.call("create_table", **request)
             except ClientError as error:
                 # Another worker created it first.
                 if error.response["Error"]["Code"] != "ResourceInUseException":
@@ -161,3 +180,28 @@ class Dynamo:
             await waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
             created.append(name)
         return created
+
+    async def _ensure_indexes(self, name: str, indexes: dict, definitions: list) -> None:
+        """Add GSIs to a table made by an older version (one per UpdateTable, as AWS allows)."""
+        if not indexes:
+            return
+        table = (await self.call("describe_table", TableName=name))["Table"]
+        present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+        for index_name, keys in indexes.items():
+            if index_name in present:
+                continue
+            with contextlib.suppress(ClientError):  # another worker is adding it
+                await self.call(
+                    "update_table",
+                    TableName=name,
+                    AttributeDefinitions=definitions,
+                    GlobalSecondaryIndexUpdates=[{"Create": _gsi(index_name, keys)}],
+                )
+
+
+def _gsi(name: str, keys: list[tuple[str, str]]) -> dict:
+    return {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in keys],
+        "Projection": {"ProjectionType": "ALL"},
+    }

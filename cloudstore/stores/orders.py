@@ -20,9 +20,17 @@ from botocore.exceptions import ClientError
 from cloudstore.domain.checkout import CheckoutPlan
 from cloudstore.domain.errors import BackendUnavailable, Conflict, InvalidInput
 from cloudstore.domain.orders import ORDER_PREFIX, idempotency_record_id
-from cloudstore.stores.dynamo import Dynamo, from_item, to_item, to_value
+from cloudstore.stores.dynamo import (
+    ORDERS_BY_STATUS,
+    ORDERS_BY_TIME,
+    Dynamo,
+    from_item,
+    to_item,
+    to_value,
+)
 
 TRANSACTION_ATTEMPTS = 4
+ORDER_LIST = "ALL"
 
 
 class StockMoved(Conflict):
@@ -45,6 +53,32 @@ def request_fingerprint(plan: CheckoutPlan) -> str:
         "shipping_address": plan.shipping_address,
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _order(item: dict) -> dict:
+    order = from_item(item)
+    order.pop("order_list", None)
+    return order
+
+
+def _encode_key_cursor(key: dict) -> str:
+    plain = {name: value["S"] for name, value in key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def _decode_key_cursor(cursor: str) -> dict:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        plain = json.loads(raw)
+        if not isinstance(plain, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in plain.items()
+        ):
+            raise ValueError
+    except (ValueError, binascii.Error):
+        raise InvalidInput("cursor is not valid") from None
+    if set(plain) - {"user_id", "order_id", "order_list", "status"} or "order_id" not in plain:
+        raise InvalidInput("cursor is not valid")
+    return {name: {"S": value} for name, value in plain.items()}
 
 
 def _encode_cursor(order_id: str) -> str:
@@ -116,7 +150,8 @@ class OrderStore:
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": to_item(order),
+                    # order_list puts every order (not the idempotency records) in the GSI.
+                    "Item": to_item({**order, "order_list": ORDER_LIST}),
                     "ConditionExpression": "attribute_not_exists(order_id)",
                 }
             }
@@ -179,7 +214,7 @@ class OrderStore:
             Key={"user_id": to_value(user_id), "order_id": to_value(order_id)},
             ConsistentRead=True,
         )
-        return from_item(reply["Item"]) if "Item" in reply else None
+        return _order(reply["Item"]) if "Item" in reply else None
 
     async def list_for_user(
         self, user_id: str, limit: int = 50, cursor: str | None = None
@@ -198,7 +233,106 @@ class OrderStore:
                 "order_id": to_value(_decode_cursor(cursor)),
             }
         reply = await self.dynamo.call("query", **kwargs)
-        orders = [from_item(item) for item in reply.get("Items", [])]
+        orders = [_order(item) for item in reply.get("Items", [])]
         last = reply.get("LastEvaluatedKey")
         next_cursor = _encode_cursor(last["order_id"]["S"]) if last and orders else None
         return orders, next_cursor
+
+    async def find(self, order_id: str) -> dict | None:
+        """Any user's order by id alone (admins): a Query on the all-orders GSI."""
+        if not order_id.startswith(ORDER_PREFIX):
+            return None
+        reply = await self.dynamo.call(
+            "query",
+            TableName=self.table,
+            IndexName=ORDERS_BY_TIME,
+            KeyConditionExpression="order_list = :all AND order_id = :id",
+            ExpressionAttributeValues={":all": to_value(ORDER_LIST), ":id": to_value(order_id)},
+        )
+        items = reply.get("Items", [])
+        return _order(items[0]) if items else None
+
+    async def list_all(
+        self, status: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[dict], str | None]:
+        """All customers' orders, newest first, from a GSI: one Query per page, never a Scan."""
+        if status:
+            kwargs: dict = {
+                "IndexName": ORDERS_BY_STATUS,
+                "KeyConditionExpression": "#s = :s",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":s": to_value(status)},
+            }
+        else:
+            kwargs = {
+                "IndexName": ORDERS_BY_TIME,
+                "KeyConditionExpression": "order_list = :all",
+                "ExpressionAttributeValues": {":all": to_value(ORDER_LIST)},
+            }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_key_cursor(cursor)
+        reply = await self.dynamo.call(
+            "query", TableName=self.table, ScanIndexForward=False, Limit=limit, **kwargs
+        )
+        orders = [_order(item) for item in reply.get("Items", [])]
+        last = reply.get("LastEvaluatedKey")
+        return orders, (_encode_key_cursor(last) if last and orders else None)
+
+    async def change_status(
+        self, order: dict, new_status: str, entry: dict, restock: list[tuple[str, str, int]]
+    ) -> dict:
+        """Move an order to `new_status`, conditioned on its current status, and put stock
+        back (`restock`: product_id, category, quantity) in the same transaction."""
+        update = {
+            "TableName": self.table,
+            "Key": {"user_id": to_value(order["user_id"]), "order_id": to_value(order["order_id"])},
+            "UpdateExpression": (
+                "SET #s = :new, updated_at = :now, "
+                "status_history = list_append(status_history, :entry)"
+            ),
+            "ConditionExpression": "#s = :current",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":new": to_value(new_status),
+                ":now": to_value(entry["at"]),
+                ":entry": to_value([entry]),
+                ":current": to_value(order["status"]),
+            },
+        }
+        actions = [{"Update": update}] + [
+            {
+                "Update": {
+                    "TableName": self.products_table,
+                    "Key": {"product_id": to_value(pid), "category": to_value(category)},
+                    "UpdateExpression": "ADD stock :qty",
+                    "ConditionExpression": "attribute_exists(product_id)",
+                    "ExpressionAttributeValues": {":qty": to_value(quantity)},
+                }
+            }
+            for pid, category, quantity in restock
+        ]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                await self.dynamo.call("transact_write_items", TransactItems=actions)
+                break
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [
+                    r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
+                ]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise Conflict("the order changed meanwhile; reload it and try again")
+            if "ConditionalCheckFailed" in reasons[1:]:
+                raise StockMoved("a product moved or was deleted")
+            if "TransactionConflict" not in reasons:
+                raise BackendUnavailable("DynamoDB")
+            await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
+        else:
+            raise BackendUnavailable("DynamoDB")
+        return {
+            **order,
+            "status": new_status,
+            "updated_at": entry["at"],
+            "status_history": [*order.get("status_history", []), entry],
+        }

@@ -15,9 +15,9 @@ def ok(http_status: int = 200, headers: dict | None = None, **fields: Any):
     return response
 
 
-def fail(status: int, error: str, headers: dict | None = None, **details: Any):
+def fail(http_status: int, error: str, headers: dict | None = None, **details: Any):
     response = jsonify({"success": False, "error": error, **details})
-    response.status_code = status
+    response.status_code = http_status
     if headers:
         response.headers.update(headers)
     return response

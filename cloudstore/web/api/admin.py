@@ -3,15 +3,25 @@ from __future__ import annotations
 import logging
 
 from quart import Blueprint, g
-from quart_schema import document_response, security_scheme, validate_request
+from quart_schema import (
+    document_response,
+    security_scheme,
+    validate_querystring,
+    validate_request,
+)
 
 from cloudstore.shop import catalog
+from cloudstore.shop.orders import admin_set_status
 from cloudstore.web.api.models import (
+    AdminOrderQuery,
     ErrorOut,
     MessageOut,
+    OrderEnvelope,
+    OrderListOut,
     ProductCreate,
     ProductEnvelope,
     ProductUpdate,
+    StatusBody,
     StockAdjust,
 )
 from cloudstore.web.envelope import ok
@@ -21,14 +31,15 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 audit = logging.getLogger("cloudstore.audit")
 
 
-def _audit(action: str, product_id: str, before: dict | None, after: dict | None) -> None:
+def _audit(action: str, target: str, before: dict | None, after: dict | None) -> None:
+    """One structured line per admin write: who, what, before → after."""
     audit.info(
         "admin write",
         extra={
             "audit": {
                 "who": g.user.user_id,
                 "action": action,
-                "product_id": product_id,
+                "target": target,
                 "before": before,
                 "after": after,
             }
@@ -88,3 +99,29 @@ async def adjust_stock(product_id: str, data: StockAdjust):
         "adjust_stock", product_id, {"stock": product.stock - data.delta}, {"stock": product.stock}
     )
     return ok(data=product.as_dict())
+
+
+@bp.get("/orders")
+@security_scheme([{"bearer": []}])
+@admin_required
+@validate_querystring(AdminOrderQuery)
+@document_response(OrderListOut, 200)
+async def list_orders(query_args: AdminOrderQuery):
+    """Every customer's orders, newest first, optionally of one status (admins only)."""
+    orders, next_cursor = await backends().orders.list_all(
+        status=query_args.status, limit=query_args.limit, cursor=query_args.cursor
+    )
+    return ok(data=orders, count=len(orders), next_cursor=next_cursor)
+
+
+@bp.post("/orders/<order_id>/status")
+@security_scheme([{"bearer": []}])
+@admin_required
+@validate_request(StatusBody)
+@document_response(OrderEnvelope, 200)
+@document_response(ErrorOut, 409)
+async def set_order_status(order_id: str, data: StatusBody):
+    """Move an order along its lifecycle (admins only); cancelling restores its stock."""
+    before, after = await admin_set_status(backends(), g.user.user_id, order_id, data.status)
+    _audit("set_order_status", order_id, {"status": before["status"]}, {"status": after["status"]})
+    return ok(data=after)

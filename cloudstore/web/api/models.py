@@ -17,6 +17,7 @@ from pydantic import (
 
 from cloudstore.domain.cart import MAX_LINES, MAX_QUANTITY
 from cloudstore.domain.catalog import MAX_LIMIT, SORTS
+from cloudstore.domain.orders import STATUSES
 from cloudstore.money import parse_price
 
 
@@ -265,3 +266,13 @@ class OrderListOut(BaseModel):
 class OrderQuery(BaseModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class AdminOrderQuery(BaseModel):
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+
+class StatusBody(Body):
+    status: Literal[STATUSES]  # type: ignore[valid-type]

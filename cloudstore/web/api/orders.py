@@ -6,6 +6,7 @@ from quart_schema import document_response, security_scheme, validate_querystrin
 from cloudstore.domain.cart import CartLine
 from cloudstore.domain.errors import InvalidInput, NotFound
 from cloudstore.shop.checkout import place_order
+from cloudstore.shop.orders import cancel_own_order
 from cloudstore.web.api.models import (
     ErrorOut,
     OrderBody,
@@ -76,4 +77,16 @@ async def get_order(order_id: str):
     order = await backends().orders.get(user.user_id, order_id)
     if order is None:
         raise NotFound("order not found")
+    return ok(data=order)
+
+
+@bp.post("/<order_id>/cancel")
+@security_scheme([{"bearer": []}])
+@login_required
+@document_response(OrderEnvelope, 200)
+@document_response(ErrorOut, 409)
+async def cancel_order(order_id: str):
+    """Cancel one of the user's own pending orders; its stock goes back to the catalog."""
+    user = await current_user()
+    order = await cancel_own_order(backends(), user.user_id, order_id)
     return ok(data=order)
