@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from quart import Quart
@@ -10,10 +9,14 @@ from quart_schema import QuartSchema
 from quart_schema.openapi import OpenAPIProvider
 
 from cloudstore.backends import Backends
+from cloudstore.observability import RequestLogMiddleware, configure_logging
 from cloudstore.secrets_store import local_jwt_secret
 from cloudstore.settings import Settings
 from cloudstore.web.errors import register_error_handlers
 from cloudstore.web.jsonio import ShopJSONProvider
+from cloudstore.web.proxy import ForwardedHeadersMiddleware
+from cloudstore.web.security import install_security_headers
+from cloudstore.web.static_files import init_static_files
 
 ROOT = Path(__file__).resolve().parent.parent
 __version__ = "0.1.0"
@@ -24,7 +27,7 @@ class ApiOnlyOpenAPI(OpenAPIProvider):
 
     def generate_rules(self):
         for rule in super().generate_rules():
-            if rule.rule.startswith("/api/") or rule.rule == "/health":
+            if rule.rule.startswith("/api/") or rule.rule in ("/health", "/health/ready"):
                 yield rule
 
 
@@ -32,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     settings = (settings or Settings.from_env()).validate()
     if not settings.jwt_secret_key:
         settings = settings.with_overrides(jwt_secret_key=local_jwt_secret(settings.data_dir))
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level)
 
     app = Quart(
         __name__,
@@ -70,4 +73,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(api.blueprint())
     app.register_blueprint(pages.blueprint())
     register_error_handlers(app)
+    install_security_headers(app, settings)
+    init_static_files(app, short_max_age=settings.static_max_age)
+    # Outermost first: the client address is settled before the request line is logged.
+    app.asgi_app = ForwardedHeadersMiddleware(
+        RequestLogMiddleware(app.asgi_app), trusted=settings.forwarded_allow_ips
+    )
     return app

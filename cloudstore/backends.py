@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from cloudstore.auth import PasswordHasher, TokenService
 from cloudstore.domain.errors import BackendUnavailable
+from cloudstore.login_throttle import LoginThrottle
 from cloudstore.settings import Settings
 from cloudstore.stores.carts import CartStore
 from cloudstore.stores.catalog import CatalogStore
@@ -36,6 +37,7 @@ class Backends:
     tokens: TokenService
     hasher: PasswordHasher | None = field(default=None)
     user_cache: UserCache = field(default_factory=UserCache)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     _setup_task: asyncio.Task | None = field(default=None, repr=False)
 
     @classmethod
@@ -58,7 +60,9 @@ class Backends:
 
     async def open(self) -> None:
         # The semaphore must be created inside the serving event loop.
-        self.hasher = PasswordHasher(self.settings.password_hash_concurrency)
+        self.hasher = PasswordHasher(
+            self.settings.password_hash_concurrency, self.settings.bcrypt_rounds
+        )
         await self.dynamo.open()
         await self.postgres.open()
         if not await self._set_up_dynamodb():

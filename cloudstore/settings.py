@@ -7,6 +7,7 @@ no DYNAMODB_ENDPOINT and no AWS credentials means the local DynamoDB endpoint.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -57,8 +58,16 @@ class Settings:
     catalog_refresh_seconds: float = 2.0
     # How many bcrypt hashes may run at once per process.
     password_hash_concurrency: int = 2
+    # bcrypt cost; 12 is about 0.25 s a hash here. Tests use a lower cost to stay fast.
+    bcrypt_rounds: int = 12
     max_body_bytes: int = 1024 * 1024
+    # Origins allowed to call the API from a browser on another site; empty = same origin only.
+    cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    # Peers (IPs or CIDRs, or "*") whose X-Forwarded-For/-Proto we believe: the local nginx.
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Seconds browsers may cache a static file requested without its ?v=<hash>.
+    static_max_age: int = 300
 
     @property
     def embedded_postgres(self) -> bool:
@@ -135,7 +144,17 @@ class Settings:
             backend_timeout=number("BACKEND_TIMEOUT", float, 3.0),
             catalog_refresh_seconds=number("CATALOG_REFRESH_SECONDS", float, 2.0),
             password_hash_concurrency=number("PASSWORD_HASH_CONCURRENCY", int, 2),
+            bcrypt_rounds=number("BCRYPT_ROUNDS", int, 12),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            cors_origins=tuple(
+                o.strip().rstrip("/") for o in (get("CORS_ORIGINS") or "").split(",") if o.strip()
+            ),
+            forwarded_allow_ips=tuple(
+                part.strip()
+                for part in (get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1").split(",")
+                if part.strip()
+            ),
+            static_max_age=number("STATIC_MAX_AGE", int, 300),
         )
 
     def validate(self) -> Settings:
@@ -143,8 +162,18 @@ class Settings:
             raise SettingsError("JWT_EXPIRY_HOURS must be a positive number of hours")
         if not (Decimal(0) <= self.tax_rate < Decimal(1)):
             raise SettingsError("TAX_RATE must be a fraction between 0 and 1, e.g. 0.11")
+        if not 4 <= self.bcrypt_rounds <= 16:
+            raise SettingsError("BCRYPT_ROUNDS must be between 4 and 16")
         if not self.categories:
             raise SettingsError("CATEGORIES must name at least one category")
+        for entry in self.forwarded_allow_ips:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise SettingsError(
+                        f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network"
+                    ) from None
         if self.uses_real_backends and not self.jwt_secret_key:
             raise SettingsError(
                 "JWT_SECRET_KEY is required when using RDS or AWS; generate one with "

@@ -85,6 +85,7 @@ def settings(postgres_url, dynamodb, tmp_path) -> Settings:
         data_dir=tmp_path / "data",
         catalog_refresh_seconds=0,
         backend_timeout=2.0,
+        bcrypt_rounds=4,
         log_level="WARNING",
     )
 

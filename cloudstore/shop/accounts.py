@@ -42,10 +42,15 @@ async def register(backends: Backends, *, name: str, email: str, password: str) 
     return Session(user, backends.tokens.issue(user.user_id, user.email, user.role))
 
 
-async def login(backends: Backends, *, email: str, password: str) -> Session:
-    """Same message, and about the same time, whether or not the email exists."""
+async def login(
+    backends: Backends, *, email: str, password: str, client_ip: str | None = None
+) -> Session:
+    """Same message, and about the same time, whether or not the email exists. Failed
+    attempts are throttled per account and per client IP (429 with Retry-After)."""
+    await backends.login_throttle.check(email, client_ip)
     user = await backends.users.by_email(email.strip())
     if not await backends.hasher.verify(password, user.password_hash if user else None):
+        await backends.login_throttle.failed(email, client_ip)
         raise Unauthorized(INVALID_LOGIN)
     assert user is not None
     return Session(user, backends.tokens.issue(user.user_id, user.email, user.role))

@@ -68,9 +68,12 @@ async def render_error_page(status: int, message: str | None = None):
 def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(DomainError)
     async def domain_error(error: DomainError):
+        retry_after = getattr(error, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
         if wants_json():
-            return fail(error.status, error.message, **error.details)
-        return await render_error_page(error.status, error.message)
+            return fail(error.status, error.message, headers=headers, **error.details)
+        body, status = await render_error_page(error.status, error.message)
+        return body, status, headers or {}
 
     @app.errorhandler(BackendUnavailable)
     async def backend_unavailable(error: BackendUnavailable):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from quart import Blueprint
+from quart import Blueprint, request
 from quart_schema import document_response, security_scheme, validate_request
 
 from cloudstore.shop import accounts
@@ -29,7 +29,9 @@ async def register(data: RegisterBody):
 @document_response(ErrorOut, 401)
 async def login(data: LoginBody):
     """Exchange email and password for a session token."""
-    session = await accounts.login(backends(), email=data.email, password=data.password)
+    session = await accounts.login(
+        backends(), email=data.email, password=data.password, client_ip=request.remote_addr
+    )
     return ok(token=session.token, user=session.user.public())
 
 
