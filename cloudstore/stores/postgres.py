@@ -91,19 +91,29 @@ class Postgres:
 
     async def fetchone(self, query: str, params: tuple = (), row_factory=None):
         """Run one statement under a deadline and return its first row (or None)."""
-        if not self.schema_ready:
-            await self.ensure_schema()
 
         async def go():
+            if not self.schema_ready:
+                await self.ensure_schema()
             cursor_args = {"row_factory": row_factory} if row_factory else {}
             async with self.connection() as conn, conn.cursor(**cursor_args) as cur:
                 await cur.execute(query, params)
                 return await cur.fetchone() if cur.description else None
 
-        try:
-            return await asyncio.wait_for(go(), timeout=self.timeout * 2)
-        except TimeoutError as error:
-            raise BackendUnavailable("PostgreSQL") from error
+        # On a hung server, cancelling the query can itself take seconds; answer at the
+        # deadline and let the cancellation finish in the background.
+        task = asyncio.ensure_future(go())
+        done, _ = await asyncio.wait({task}, timeout=self.timeout * 2)
+        if not done:
+            task.cancel()
+            task.add_done_callback(_consume_result)
+            raise BackendUnavailable("PostgreSQL")
+        return task.result()
 
     async def ping(self) -> None:
         await self.fetchone("SELECT 1")
+
+
+def _consume_result(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()  # mark it retrieved: it was already answered with a 503
