@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -280,6 +282,17 @@ def test_tables_items_and_gsi_survive_a_restart(
     assert after_gsi == before_gsi
     assert set(after_gsi[0]) == {"pk", "sk", "category", "price", "name"}  # INCLUDE projection
 
+    # Restored items are ordinary moto items: they can be updated and sized.
+    products = table(server, "products")
+    products.update_item(
+        Key={"pk": "PRODUCT#1", "sk": "META"},
+        UpdateExpression="SET dims.nested.added = :v, price = :p",
+        ExpressionAttributeValues={":v": [Decimal("0.5")], ":p": Decimal("21")},
+    )
+    updated = products.get_item(Key={"pk": "PRODUCT#1", "sk": "META"})["Item"]
+    assert updated["dims"]["nested"]["added"] == [Decimal("0.5")]
+    assert updated["price"] == Decimal("21") and updated["huge"] == PRODUCTS[0]["huge"]
+
     ttl = c.describe_time_to_live(TableName="sessions")["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
@@ -313,6 +326,60 @@ def test_writes_survive_sigkill_after_the_save_interval(
     assert client(server).describe_table(TableName="products")["Table"]["GlobalSecondaryIndexes"]
 
 
+def test_snapshots_taken_during_concurrent_writes_are_consistent(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    """Writers race the saver (which walks moto's dicts while they change)."""
+    state = tmp_path / "dynamo.json"
+    server = start(state, save_interval=0.05, verbose=True)
+    c = client(server)
+    create_products(c)
+    products = table(server, "products")
+    with products.batch_writer() as batch:
+        for i in range(2000):
+            batch.put_item(Item={"pk": f"P{i % 50}", "sk": f"S{i}", "m": {"l": [Decimal(i)]}})
+
+    deadline = time.monotonic() + 3
+    errors: list[BaseException] = []
+
+    def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        t = table(server, "products")
+        try:
+            while time.monotonic() < deadline:
+                i = rng.randrange(2500)
+                key = {"pk": f"P{i % 50}", "sk": f"S{i}"}
+                roll = rng.random()
+                if roll < 0.4:
+                    t.put_item(Item=key | {"m": {"l": [Decimal(i), {"w": Decimal(seed)}]}})
+                elif roll < 0.8:
+                    t.update_item(
+                        Key=key,
+                        UpdateExpression="SET m = :m ADD hits :one",
+                        ExpressionAttributeValues={":m": {"x": [Decimal(seed)]}, ":one": 1},
+                    )
+                else:
+                    t.delete_item(Key=key)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    before = scan_all(server, "products")
+
+    assert server.stop() == 0
+    log_text = server.stderr_tail()
+    assert log_text.count("saved ") >= 3, log_text  # saves really overlapped the writes
+    assert "ERROR" not in log_text and "Traceback" not in log_text, log_text
+
+    server = start(state)
+    assert scan_all(server, "products") == before
+
+
 def test_idle_server_does_not_rewrite_the_state_file(
     tmp_path: Path, start: Callable[..., LocalDynamo]
 ) -> None:
@@ -342,7 +409,7 @@ def test_idle_server_does_not_rewrite_the_state_file(
     time.sleep(interval * 6)
     assert server.stop() == 0
     assert file_stamp(state) == stamp
-    assert [p.name for p in tmp_path.iterdir()] == ["dynamo.json"]  # no temp files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dynamo.json", "dynamo.json.lock"]
 
 
 def test_corrupt_state_file_is_reported_and_left_alone(
@@ -357,6 +424,24 @@ def test_corrupt_state_file_is_reported_and_left_alone(
     state.write_text('{"format": 99, "accounts": {}}')
     with pytest.raises(RuntimeError, match="format 99"):
         start(state)
+
+
+def test_one_server_per_state_file(tmp_path: Path, start: Callable[..., LocalDynamo]) -> None:
+    state = tmp_path / "dynamo.json"
+    first = start(state, save_interval=3600)
+    with pytest.raises(
+        RuntimeError, match=f"in use by another local DynamoDB \\(pid {first.pid}\\)"
+    ):
+        start(state, lock_timeout=0.5)
+
+    # A successor started while its predecessor is still shutting down waits
+    # for the predecessor's final save instead of restoring a stale file.
+    create_products(client(first))
+    table(first, "products").put_item(Item=PRODUCTS[2])
+    first.process.send_signal(signal.SIGTERM)  # do not wait for it
+    second = start(state)
+    assert first.process.wait(timeout=10) == 0
+    assert scan_all(second, "products") == [PRODUCTS[2]]
 
 
 def test_refuses_to_bind_to_all_interfaces(
