@@ -6,12 +6,12 @@ from pathlib import Path
 
 from quart import Quart
 from quart_schema import QuartSchema
-from quart_schema.openapi import OpenAPIProvider
 
 from cloudstore.backends import Backends
 from cloudstore.observability import RequestLogMiddleware, configure_logging
 from cloudstore.secrets_store import local_jwt_secret
 from cloudstore.settings import Settings
+from cloudstore.web.api.openapi import ShopOpenAPI
 from cloudstore.web.errors import register_error_handlers
 from cloudstore.web.jsonio import ShopJSONProvider
 from cloudstore.web.proxy import ForwardedHeadersMiddleware
@@ -20,15 +20,6 @@ from cloudstore.web.static_files import init_static_files
 
 ROOT = Path(__file__).resolve().parent.parent
 __version__ = "0.1.0"
-
-
-class ApiOnlyOpenAPI(OpenAPIProvider):
-    """The OpenAPI document covers the JSON API, not the HTML pages."""
-
-    def generate_rules(self):
-        for rule in super().generate_rules():
-            if rule.rule.startswith("/api/") or rule.rule in ("/health", "/health/ready"):
-                yield rule
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -52,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
         info={"title": "Cloud Store API", "version": __version__},
         security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
-        openapi_provider_class=ApiOnlyOpenAPI,
+        openapi_provider_class=ShopOpenAPI,
     )
     app.json = ShopJSONProvider(app)  # after QuartSchema, which installs its own provider
 

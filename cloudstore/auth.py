@@ -14,7 +14,7 @@ from cloudstore.domain.errors import InvalidInput, Unauthorized
 
 MIN_PASSWORD_LENGTH = 6
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises past it
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s.]{2,63}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,185}\.[^@\s.\x00]{2,63}$")
 ALGORITHM = "HS256"
 
 

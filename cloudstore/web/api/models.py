@@ -6,19 +6,22 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
     StrictStr,
     StringConstraints,
+    WithJsonSchema,
 )
 
+from cloudstore.auth import EMAIL_PATTERN
 from cloudstore.domain.cart import MAX_LINES, MAX_QUANTITY
 from cloudstore.domain.catalog import MAX_LIMIT, SORTS
 from cloudstore.domain.orders import STATUSES
 from cloudstore.money import parse_price
+from cloudstore.shop.catalog import SAFE_IMAGE_URL
 
 
 def _price(value: object) -> Decimal:
@@ -36,31 +39,75 @@ def _money(value: object) -> Decimal:
     return amount
 
 
-Price = Annotated[Decimal, BeforeValidator(_price), Field(json_schema_extra={"minimum": 0})]
-Money = Annotated[Decimal, BeforeValidator(_money), Field(json_schema_extra={"minimum": 0})]
-Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True)]
-ProductId = Annotated[
-    StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+def _whole_number(value: object) -> int:
+    """JSON numbers only; 59.0 is the integer 59 (as JSON Schema says), 59.5 and "59" are not."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError("must be a whole number")
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
+            raise ValueError("must be a whole number")
+        return int(value)
+    return value
+
+
+def _nonzero(value: int) -> int:
+    if value == 0:
+        raise ValueError("must not be zero")
+    return value
+
+
+# The documented schemas say exactly what the validators accept.
+def whole(ge: int, le: int, **schema_extra):
+    """An integer in [ge, le]; the bounds stay on the int so the schema shows them."""
+    return Annotated[
+        int,
+        Field(ge=ge, le=le, json_schema_extra=schema_extra or None),
+        BeforeValidator(_whole_number),
+    ]
+
+
+# PostgreSQL text cannot hold NUL, and no field of ours needs it.
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_price),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 1_000_000_000_000}),
 ]
-Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1e15}),
+]
+Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, pattern=NO_NUL)]
+ProductId = Annotated[
+    StrictStr,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=NOT_BLANK),
+]
+Quantity = whole(1, MAX_QUANTITY)
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_max_length=5000)
+    model_config = ConfigDict(extra="ignore", str_max_length=5000, regex_engine="python-re")
 
 
 # ---- auth ---------------------------------------------------------------------------------
 
 
+Email = Annotated[
+    Text, StringConstraints(min_length=6, max_length=254, pattern=EMAIL_PATTERN.pattern)
+]
+
+
 class RegisterBody(Body):
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=255)]
-    email: Annotated[Text, StringConstraints(min_length=3, max_length=254)]
-    password: Annotated[StrictStr, StringConstraints(max_length=1024)]
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=255, pattern=NOT_BLANK)]
+    email: Email
+    password: Annotated[StrictStr, StringConstraints(min_length=6, max_length=72, pattern=NO_NUL)]
 
 
 class LoginBody(Body):
     email: Annotated[Text, StringConstraints(max_length=254)]
-    password: Annotated[StrictStr, StringConstraints(max_length=1024)]
+    password: Annotated[StrictStr, StringConstraints(max_length=1024, pattern=NO_NUL)]
 
 
 class UserOut(BaseModel):
@@ -120,26 +167,35 @@ class ProductListOut(BaseModel):
     next_cursor: str | None
 
 
+ProductName = Annotated[Text, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK)]
+ImageUrl = Annotated[
+    Text, StringConstraints(max_length=2048, pattern=SAFE_IMAGE_URL.pattern.replace(")$", ")?$"))
+]
+
+
 class ProductCreate(Body):
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
+    name: ProductName
     description: Annotated[Text, StringConstraints(max_length=5000)] = ""
     price: Price
     category: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
-    image_url: Annotated[Text, StringConstraints(max_length=2048)] = ""
-    stock: Annotated[StrictInt, Field(ge=0, le=10_000_000)] = 0
+    image_url: ImageUrl = ""
+    stock: whole(0, 10_000_000) = 0  # type: ignore[valid-type]
 
 
 class ProductUpdate(Body):
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = None
+    name: ProductName | None = None
     description: Annotated[Text, StringConstraints(max_length=5000)] | None = None
     price: Price | None = None
     category: Annotated[Text, StringConstraints(min_length=1, max_length=64)] | None = None
-    image_url: Annotated[Text, StringConstraints(max_length=2048)] | None = None
-    stock: Annotated[StrictInt, Field(ge=0, le=10_000_000)] | None = None
+    image_url: ImageUrl | None = None
+    stock: whole(0, 10_000_000) | None = None  # type: ignore[valid-type]
 
 
 class StockAdjust(Body):
-    delta: Annotated[StrictInt, Field(ge=-10_000_000, le=10_000_000)]
+    delta: Annotated[
+        whole(-10_000_000, 10_000_000, **{"not": {"const": 0}}),  # type: ignore[misc]
+        AfterValidator(_nonzero),
+    ]
 
 
 class MessageOut(BaseModel):
@@ -192,7 +248,10 @@ class CartEnvelope(BaseModel):
 
 
 def _field(max_length: int, min_length: int = 1):
-    return Annotated[Text, StringConstraints(min_length=min_length, max_length=max_length)]
+    pattern = NOT_BLANK if min_length else NO_NUL
+    return Annotated[
+        Text, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
+    ]
 
 
 class Address(Body):
