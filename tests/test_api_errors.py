@@ -1,0 +1,227 @@
+"""Bad input and outages get clear 4xx/503 envelopes: never a 500, a traceback or internals."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+
+import pytest
+
+from cloudstore import create_app
+from cloudstore.settings import Settings
+from cloudstore.shop.accounts import create_admin
+from tests.conftest import bearer, unique_email
+
+LEAKS = ("Traceback", "psycopg", "botocore", "127.0.0.1", 'File "', "Exception")
+JSON = {"Content-Type": "application/json"}
+REGISTER = "/api/auth/register"
+
+
+@pytest.fixture(scope="module")
+def settings(postgres_url, dynamodb, tmp_path_factory) -> Settings:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    return Settings(
+        database_url=postgres_url,
+        dynamodb_endpoint=dynamodb.endpoint,
+        jwt_secret_key="test-secret-" + uuid.uuid4().hex,
+        products_table=f"{prefix}_Products",
+        orders_table=f"{prefix}_Orders",
+        cart_table=f"{prefix}_Cart",
+        data_dir=tmp_path_factory.mktemp("data"),
+        catalog_refresh_seconds=0,
+        backend_timeout=2.0,
+        log_level="CRITICAL",  # the outage tests log warnings on purpose
+    )
+
+
+@pytest.fixture(scope="module")
+async def app(settings):
+    app = create_app(settings)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def admin(app) -> dict:
+    email = unique_email("admin")
+    await create_admin(
+        app.extensions["cloudstore"], email=email, password="admin-pass-1", name="Admin"
+    )
+    response = await app.test_client().post(
+        "/api/auth/login", json={"email": email, "password": "admin-pass-1"}
+    )
+    return bearer((await response.get_json())["token"])
+
+
+async def envelope(response, status: int) -> dict:
+    """The error envelope of a response, after checking it leaks nothing."""
+    text = await response.get_data(as_text=True)
+    for leak in LEAKS:
+        assert leak not in text, f"{leak!r} in {text[:300]!r}"
+    assert response.status_code == status, text[:300]
+    assert response.content_type.startswith("application/json")
+    body = await response.get_json()
+    assert body["success"] is False and isinstance(body["error"], str) and body["error"]
+    return body
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---- bodies that are not what they should be ----------------------------------------------
+
+
+async def test_malformed_json_is_a_400_without_the_parsers_message(client):
+    response = await client.post(REGISTER, data=b'{"name": "Budi", "email": ', headers=JSON)
+    body = await envelope(response, 400)
+    assert body["error"] == "request body is not valid JSON"
+    assert "Expecting" not in body["error"] and "char" not in body["error"]
+
+
+async def test_non_utf8_body_is_a_400(client):
+    response = await client.post(
+        REGISTER, data=b'{"name": "\xff\xfe\xfa", "email": "a@b.co", "password": "x"}', headers=JSON
+    )
+    await envelope(response, 400)
+
+
+async def test_a_json_array_instead_of_an_object_is_a_400(client):
+    response = await client.post(REGISTER, json=[{"name": "Budi"}])
+    body = await envelope(response, 400)
+    assert "JSON object" in body["error"]
+
+
+@pytest.mark.parametrize("payload", [b"", b"null", b'"text"', b"42"], ids=repr)
+async def test_an_empty_or_scalar_body_is_a_400(client, payload):
+    await envelope(await client.post(REGISTER, data=payload, headers=JSON), 400)
+
+
+async def test_a_form_body_where_json_is_expected_is_a_400(client):
+    response = await client.post(
+        REGISTER,
+        data=b"name=Budi&email=budi%40example.com&password=rahasia1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    await envelope(response, 400)
+
+
+@pytest.mark.parametrize("missing", ["name", "email", "password"])
+async def test_a_missing_field_is_a_400_naming_it(client, missing):
+    payload = {"name": "Budi", "email": unique_email(), "password": "rahasia1"}
+    del payload[missing]
+    body = await envelope(await client.post(REGISTER, json=payload), 400)
+    assert missing in body["error"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", 123), ("email", ["a@b.co"]), ("password", 123456789), ("name", None)],
+    ids=repr,
+)
+async def test_a_wrong_type_is_a_400_naming_the_field(client, field, value):
+    payload = {"name": "Budi", "email": unique_email(), "password": "rahasia1", field: value}
+    body = await envelope(await client.post(REGISTER, json=payload), 400)
+    assert field in body["error"]
+
+
+async def test_a_cart_item_of_the_wrong_shape_is_a_400_naming_its_position(client):
+    response = await client.post(
+        REGISTER, json={"name": "Budi", "email": unique_email(), "password": "rahasia1"}
+    )
+    token = (await response.get_json())["token"]
+    response = await client.post(
+        "/api/cart",
+        json={"items": [{"product_id": "A", "quantity": 1}, "not-an-object"]},
+        headers=bearer(token),
+    )
+    body = await envelope(response, 400)
+    assert "items.1" in body["error"]
+
+
+async def test_a_body_over_1_mb_is_a_413(client):
+    payload = b'{"name": "' + b"a" * (1024 * 1024) + b'", "email": "a@b.co", "password": "x"}'
+    body = await envelope(await client.post(REGISTER, data=payload, headers=JSON), 413)
+    assert "too large" in body["error"]
+
+
+async def test_deeply_nested_json_is_a_400_not_a_500(client):
+    await envelope(await client.post(REGISTER, data=b"[" * 100_000, headers=JSON), 400)
+
+
+async def test_deeply_nested_but_closed_json_is_a_400_not_a_500(client):
+    payload = b'{"name": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    await envelope(await client.post(REGISTER, data=payload, headers=JSON), 400)
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e309", b"-1e309"])
+async def test_non_finite_or_huge_price_is_a_400(client, admin, number):
+    payload = b'{"name": "Weird", "category": "compute", "stock": 1, "price": ' + number + b"}"
+    body = await envelope(
+        await client.post("/api/admin/products", data=payload, headers={**JSON, **admin}), 400
+    )
+    assert "price" in body["error"] or "JSON" in body["error"]
+
+
+async def test_nan_anywhere_in_a_body_is_a_400(client):
+    payload = b'{"name": "Budi", "email": "a@b.co", "password": "rahasia1", "extra": NaN}'
+    await envelope(await client.post(REGISTER, data=payload, headers=JSON), 400)
+
+
+# ---- routes and methods -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/nope", "/api/products/x/y/z", "/api/admin"])
+async def test_unknown_api_route_is_a_404_envelope(client, path):
+    await envelope(await client.get(path), 404)
+
+
+async def test_wrong_method_is_a_405_envelope_with_allow(client):
+    response = await client.delete("/api/products")
+    await envelope(response, 405)
+    assert "GET" in response.headers.get("Allow", "")
+
+
+async def test_wrong_method_on_an_auth_route_is_a_405_envelope(client):
+    await envelope(await client.get(REGISTER), 405)
+
+
+# ---- outages ------------------------------------------------------------------------------
+
+
+async def test_dynamodb_unreachable_is_a_quick_503_with_retry_after(settings):
+    down = create_app(
+        settings.with_overrides(dynamodb_endpoint=f"http://127.0.0.1:{closed_port()}")
+    )
+    async with down.test_app():
+        started = time.monotonic()
+        response = await down.test_client().get("/api/products")
+        elapsed = time.monotonic() - started
+    assert elapsed < 10
+    await envelope(response, 503)
+    assert response.headers.get("Retry-After")
+
+
+async def test_postgres_unreachable_fails_login_with_503_but_products_still_list(settings):
+    down = create_app(
+        settings.with_overrides(
+            database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/nowhere"
+        )
+    )
+    async with down.test_app():
+        client = down.test_client()
+        started = time.monotonic()
+        login = await client.post(
+            "/api/auth/login", json={"email": unique_email(), "password": "rahasia1"}
+        )
+        elapsed = time.monotonic() - started
+        products = await client.get("/api/products")
+    assert elapsed < 10
+    await envelope(login, 503)
+    assert login.headers.get("Retry-After")
+    assert products.status_code == 200
+    assert (await products.get_json())["success"] is True
