@@ -1,5 +1,37 @@
 """The ASGI entry point for hypercorn: `hypercorn cloudstore.asgi:app`."""
 
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+
 from cloudstore import create_app
 
+
+def _finish_in_flight_on_sigterm() -> None:
+    """Keep a hypercorn worker alive until its in-flight requests are answered.
+
+    With `workers >= 1`, hypercorn's main process handles SIGTERM by setting a shared shutdown
+    event (each worker then stops accepting, drains for `graceful_timeout` and exits), but as
+    soon as the *first* worker has exited it sends SIGTERM to the others, which have no
+    handler and die mid-request (hypercorn 0.18, `hypercorn/run.py`). So a worker ignores
+    SIGTERM while its main process lives: the shutdown is already under way, and Python's
+    multiprocessing makes the main process wait for it to finish. A worker whose main process
+    is gone takes SIGTERM as usual.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a hypercorn worker process (workers = 0, or an import elsewhere)
+        return
+
+    def on_sigterm(_signum, _frame) -> None:
+        if parent.is_alive():
+            return
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+_finish_in_flight_on_sigterm()
 app = create_app()

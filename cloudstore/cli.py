@@ -86,6 +86,7 @@ def serve(args: argparse.Namespace) -> int:
     from hypercorn.run import run
 
     from cloudstore.embedded import Runtime, embedded_backends, remove_runtime, write_runtime
+    from cloudstore.observability import hypercorn_logconfig
 
     original = _settings()
     port = args.port or _free_port(args.host)
@@ -114,6 +115,8 @@ def serve(args: argparse.Namespace) -> int:
         config.worker_class = args.worker_class
         config.keep_alive_timeout = 5
         config.graceful_timeout = 10
+        # hypercorn's own lines as JSON, like the app's (and not printed twice).
+        config.logconfig_dict = hypercorn_logconfig(original.log_level)
         print(f"Cloud Store: {summary}", flush=True)
         print(f"Cloud Store: using {_describe(settings, original)}", flush=True)
         print(f"Cloud Store is running at http://{args.host}:{port} (Ctrl+C to stop)", flush=True)
