@@ -8,8 +8,9 @@ cart, CSRF token, a pending notice) and the `idr` filter.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from quart import Blueprint, g, request
+from quart import Blueprint, g, request, url_for
 
 from cloudstore.money import format_idr
 from cloudstore.web.pages import account, cart, catalog, checkout, common, orders
@@ -43,6 +44,24 @@ def blueprint() -> Blueprint:
     def idr(amount) -> str:
         return format_idr(amount)
 
+    @pages.app_template_filter("image")
+    def image(product) -> str:
+        """Only our own images: a page never asks another host for anything."""
+        url = getattr(product, "image_url", None) or (
+            product.get("image_url") if isinstance(product, dict) else ""
+        )
+        if url and url.startswith("/static/") and ".." not in url:
+            return url
+        return url_for("static", filename="img/placeholder.svg")
+
+    @pages.app_template_filter("when")
+    def when(iso: str) -> str:
+        try:
+            moment = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+        except ValueError:
+            return str(iso)
+        return moment.strftime("%d %b %Y, %H:%M UTC")
+
     @pages.app_template_filter("status_label")
     def status_label(status: str) -> str:
         return STATUS_LABELS.get(status, status.title())
@@ -50,8 +69,6 @@ def blueprint() -> Blueprint:
     @pages.app_context_processor
     async def page_context() -> dict:
         context = {
-            "csrf_token": common.csrf_token(),
-            "csrf_field": common.CSRF_FIELD,
             "notice": common.pending_notice(),
             "user": None,
             "cart": None,
@@ -60,7 +77,6 @@ def blueprint() -> Blueprint:
         try:
             settings = backends().settings
             context["categories"] = settings.categories
-            context["tax_percent"] = f"{settings.tax_rate * 100:g}"
             user = await current_user(required=False)
             context["user"] = user
             # Fragments get their cart from the view; a full page shows the saved cart (an
@@ -71,5 +87,20 @@ def blueprint() -> Blueprint:
         except Exception:  # noqa: BLE001 - an error page must render even when backends fail
             log.debug("page context degraded on %s", request.path, exc_info=True)
         return context
+
+    # After the filters above: the macros module is compiled against them.
+    @pages.record_once
+    def install_globals(state) -> None:
+        env = state.app.jinja_env
+        env.globals.update(
+            csrf_token=common.csrf_token,
+            CSRF_FIELD=common.CSRF_FIELD,
+            tax_percent=lambda: f"{(backends().settings.tax_rate * 100).normalize():f}",
+        )
+
+        @state.app.before_serving
+        async def load_macros() -> None:
+            # Quart's Jinja runs in async mode, where a template module is built by awaiting.
+            env.globals["ui"] = await env.get_template("_macros.html").make_module_async()
 
     return pages

@@ -181,6 +181,4 @@ def finish_response(response: Response) -> Response:
 
 
 def _cookies_set(response: Response) -> set[str]:
-    return {
-        header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")
-    }
+    return {header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")}

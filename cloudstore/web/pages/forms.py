@@ -40,7 +40,7 @@ def login_form(data: Mapping[str, str]) -> Form:
     if not form.values["email"]:
         form.errors["email"] = "Enter your email address."
     if not data.get("password"):
-        form.errors["password"] = "Enter your password."
+        form.errors["password"] = "Enter your password."  # noqa: S105 - a message
     return form
 
 
@@ -60,7 +60,7 @@ def register_form(data: Mapping[str, str]) -> Form:
     except InvalidInput as error:
         form.errors["password"] = _capitalized(error)
     if password and str(data.get("password_confirm", password)) != password:
-        form.errors["password_confirm"] = "The passwords do not match."
+        form.errors["password_confirm"] = "The passwords do not match."  # noqa: S105
     return form
 
 
@@ -81,7 +81,9 @@ def address_form(data: Mapping[str, str], *, required: bool) -> Form:
         if not values[name]:
             errors.setdefault(name, f"Enter {labels[name]}.")
     if values["phone"] and not PHONE.match(values["phone"]):
-        errors.setdefault("phone", "Use digits, spaces, ( ) or - (6 to 20), e.g. +62 812 3456 7890.")
+        errors.setdefault(
+            "phone", "Use digits, spaces, ( ) or - (6 to 20), e.g. +62 812 3456 7890."
+        )
     if values["postal_code"] and not POSTAL_CODE.match(values["postal_code"]):
         errors.setdefault("postal_code", "Use 3 to 10 letters or digits, e.g. 10220.")
     return form

@@ -1,0 +1,165 @@
+"""Registering, logging in and out, and the profile."""
+
+from __future__ import annotations
+
+from quart import Blueprint, redirect, request, url_for
+
+from cloudstore.domain.cart import MergeResult
+from cloudstore.domain.errors import Unauthorized
+from cloudstore.login_throttle import TooManyAttempts
+from cloudstore.shop import accounts, carts
+from cloudstore.stores.users import EmailTaken
+from cloudstore.web.pages import forms
+from cloudstore.web.pages.cartview import browser_lines
+from cloudstore.web.pages.common import (
+    clear_session_cookie,
+    go,
+    is_htmx,
+    login_url,
+    notify,
+    page,
+    safe_next,
+    set_session_cookie,
+)
+from cloudstore.web.session import backends, current_user
+
+bp = Blueprint("account", __name__)
+
+
+def _next() -> str:
+    return safe_next(request.args.get("next"))
+
+
+async def _merge_message(user_id: str) -> str | None:
+    """Merge the browser's cart (sent by cart.js) into the saved one; say what happened."""
+    local = browser_lines()
+    if not local:
+        return None
+    result: MergeResult = await carts.merge_into_saved(backends(), user_id, local)
+    index = await backends().catalog.index()
+
+    def name(product_id: str) -> str:
+        product = index.get(product_id)
+        return product.name if product else product_id
+
+    parts = []
+    if result.added:
+        units = sum(line.quantity for line in result.added)
+        names = ", ".join(name(line.product_id) for line in result.added)
+        parts.append(
+            f"Added {units} item{'s' if units != 1 else ''} from this browser "
+            f"to your saved cart: {names}."
+        )
+    if result.capped:
+        parts.append(f"Limited by stock: {', '.join(name(p) for p in result.capped)}.")
+    if result.dropped:
+        parts.append(f"No longer available: {', '.join(name(p) for p in result.dropped)}.")
+    return " ".join(parts) or None
+
+
+async def _signed_in(session: accounts.Session, greeting: str, next_path: str):
+    merged = await _merge_message(session.user.user_id)
+    response = go(next_path)
+    set_session_cookie(response, session.token)
+    return notify(response, f"{greeting} {merged}" if merged else greeting)
+
+
+@bp.get("/login")
+async def login():
+    if await current_user(required=False):
+        return redirect(_next())
+    return await page("login.html", ["content"], form=forms.Form(), next=_next())
+
+
+@bp.post("/login")
+async def login_post():
+    data = await request.form
+    next_path = safe_next(data.get("next"))
+    form = forms.login_form(data)
+    if form.ok:
+        try:
+            session = await accounts.login(
+                backends(),
+                email=form.values["email"],
+                password=data.get("password", ""),
+                client_ip=request.remote_addr,
+            )
+        except Unauthorized:
+            form.message = "That email and password do not match an account."
+        except TooManyAttempts as error:
+            form.message = (
+                f"Too many attempts. Please wait {error.retry_after} seconds and try again."
+            )
+        else:
+            return await _signed_in(session, f"Welcome back, {session.user.name}.", next_path)
+    return await page("login.html", ["login_form"], status=422, form=form, next=next_path)
+
+
+@bp.get("/register")
+async def register():
+    if await current_user(required=False):
+        return redirect(_next())
+    return await page("register.html", ["content"], form=forms.Form(), next=_next())
+
+
+@bp.post("/register")
+async def register_post():
+    data = await request.form
+    next_path = safe_next(data.get("next"))
+    form = forms.register_form(data)
+    if form.ok:
+        try:
+            session = await accounts.register(
+                backends(),
+                name=form.values["name"],
+                email=form.values["email"],
+                password=data.get("password", ""),
+            )
+        except EmailTaken:
+            form.errors["email"] = "An account with this email already exists. Log in instead?"
+        else:
+            return await _signed_in(
+                session, f"Welcome to Cloud Store, {session.user.name}.", next_path
+            )
+    return await page("register.html", ["register_form"], status=422, form=form, next=next_path)
+
+
+@bp.get("/auth")
+async def auth_legacy():
+    """The spec's combined login/register page."""
+    return redirect(url_for("pages.account.login"), 301)
+
+
+@bp.post("/logout")
+async def logout():
+    """The saved cart stays in the Cart table; the browser copy was cleared at login."""
+    response = go(url_for("pages.catalog.index"))
+    clear_session_cookie(response)
+    return notify(response, "You are logged out. Your cart is saved for next time.", "info")
+
+
+@bp.get("/profile")
+async def profile():
+    user = await current_user(required=False)
+    if user is None:
+        return go(login_url())
+    values = {name: getattr(user, name) or "" for name in forms.ADDRESS_FIELDS}
+    return await page("profile.html", ["content"], form=forms.Form(values=values))
+
+
+@bp.post("/profile")
+async def profile_post():
+    user = await current_user(required=False)
+    if user is None:
+        return go(login_url(url_for("pages.account.profile")))
+    form = forms.address_form(await request.form, required=False)
+    if not form.ok:
+        return await page("profile.html", ["profile_form"], status=422, form=form)
+    await backends().users.update_profile(
+        user.user_id, **{name: value or None for name, value in form.values.items()}
+    )
+    backends().user_cache.forget(user.user_id)
+    toast = {"kind": "success", "text": "Your profile is saved."}
+    if is_htmx():
+        return await page("profile.html", ["profile_form", "toasts_oob"], form=form, toast=toast)
+    return notify(go(url_for("pages.account.profile")), toast["text"])

@@ -1,0 +1,106 @@
+"""Checkout: the shipping form, the server's summary, placing the order once."""
+
+from __future__ import annotations
+
+import uuid
+
+from quart import Blueprint, request, url_for
+
+from cloudstore.domain.checkout import OutOfStock, PriceChanged, TotalMismatch
+from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.domain.pricing import Quote
+from cloudstore.shop.checkout import place_order
+from cloudstore.stores.users import User
+from cloudstore.web.pages import forms
+from cloudstore.web.pages.cartview import fresh_quote
+from cloudstore.web.pages.common import go, login_url, notify, page
+from cloudstore.web.session import backends, current_user
+
+bp = Blueprint("checkout", __name__, url_prefix="/checkout")
+MAX_KEY = 255
+
+
+def prefilled(user: User) -> dict[str, str]:
+    values = {name: getattr(user, name) or "" for name in forms.ADDRESS_FIELDS}
+    return values
+
+
+def problems(quote: Quote) -> list[str]:
+    notes = []
+    for line in quote.short_lines:
+        if line.product.stock == 0:
+            notes.append(f"{line.product.name} is sold out. Remove it to continue.")
+        else:
+            notes.append(
+                f"Only {line.product.stock} left of {line.product.name} "
+                f"(your cart has {line.quantity}). Lower the quantity to continue."
+            )
+    if quote.missing:
+        notes.append("Some items are no longer sold and were left out.")
+    return notes
+
+
+async def _render(user: User, form: forms.Form, *, status: int = 200, alert: str | None = None):
+    lines = await backends().carts.get(user.user_id)
+    quote = await fresh_quote(lines)
+    return await page(
+        "checkout.html",
+        ["checkout_main"],
+        status=status,
+        form=form,
+        summary=quote,
+        problems=problems(quote),
+        alert=alert,
+        idempotency_key=str(uuid.uuid4()),
+    )
+
+
+@bp.get("")
+async def view():
+    user = await current_user(required=False)
+    if user is None:
+        return notify(go(login_url()), "Log in or create an account to check out.", "info")
+    return await _render(user, forms.Form(values=prefilled(user)))
+
+
+@bp.post("")
+async def place():
+    user = await current_user(required=False)
+    if user is None:
+        return notify(go(login_url(url_for("pages.checkout.view"))), "Please log in again.", "info")
+    data = await request.form
+    form = forms.address_form(data, required=True)
+    form.values["save_address"] = "on" if data.get("save_address") else ""
+    if not form.ok:
+        return await _render(user, form, status=422)
+    key = str(data.get("idempotency_key", "")).strip()[:MAX_KEY] or None
+    address = {name: value for name, value in form.values.items() if name != "save_address"}
+    lines = await backends().carts.get(user.user_id)
+    try:
+        placed = await place_order(
+            backends(),
+            user_id=user.user_id,
+            lines=lines,
+            shipping_address={k: v for k, v in address.items() if v},
+            idempotency_key=key,
+        )
+    except (OutOfStock, PriceChanged, TotalMismatch):
+        alert = "Your cart changed since you last saw it. Please check the updated summary."
+        return await _render(user, form, status=409, alert=alert)
+    except (Conflict, NotFound, InvalidInput) as error:
+        alert = (
+            "Your cart is empty."
+            if "empty" in error.message
+            else "Some items in your cart are no longer sold. Please review your cart."
+            if isinstance(error, NotFound)
+            else error.message[:1].upper() + error.message[1:] + "."
+        )
+        return await _render(user, form, status=409, alert=alert)
+    if form.values["save_address"]:
+        await backends().users.update_profile(
+            user.user_id, **{k: v or None for k, v in address.items()}
+        )
+        backends().user_cache.forget(user.user_id)
+    order_id = placed.order["order_id"]
+    text = "Thank you! Your order is placed." if not placed.replayed else "Your order is placed."
+    return notify(go(url_for("pages.orders.detail", order_id=order_id)), text)
