@@ -143,3 +143,23 @@ async def admin_token(client, backends):
         "/api/auth/login", json={"email": email, "password": "admin-pass-1"}
     )
     return (await response.get_json())["token"]
+
+
+# In CI every test must run: a skip there (no Chromium, no nginx, no pgserver...) means a
+# missing install step, so it fails the run instead of passing quietly.
+def _fail_skips_in_ci(report) -> None:
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_skips_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_skips_in_ci(outcome.get_result())
