@@ -97,6 +97,9 @@ class JsonHandler(_StderrHandler):
         self.setFormatter(JsonFormatter())
 
 
+CHATTY_LIBRARIES = ("botocore", "aiobotocore", "boto3", "urllib3", "psycopg", "asyncio")
+
+
 def configure_logging(level: str | int = "INFO") -> None:
     """Route the root logger through one JSON handler on stderr; idempotent.
 
@@ -115,6 +118,10 @@ def configure_logging(level: str | int = "INFO") -> None:
     if not any(isinstance(h, JsonHandler) for h in root.handlers):
         root.addHandler(JsonHandler())
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    # At DEBUG these libraries log whole request bodies (addresses, phone numbers) and
+    # connection strings; they stay at WARNING even when LOG_LEVEL=DEBUG.
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def hypercorn_logconfig(level: str = "INFO") -> dict:
