@@ -9,6 +9,7 @@ from quart import current_app, g, request
 from cloudstore.domain.errors import Forbidden, Unauthorized
 from cloudstore.shop.accounts import user_for_token
 from cloudstore.stores.users import User
+from cloudstore.web.csrf import check_cookie_api_request
 
 SESSION_COOKIE = "cs_session"
 
@@ -17,12 +18,16 @@ def backends():
     return current_app.extensions["cloudstore"]
 
 
-def request_token() -> str | None:
+def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.cookies.get(SESSION_COOKIE) or None
+    return None
+
+
+def request_token() -> str | None:
+    return bearer_token() or request.cookies.get(SESSION_COOKIE) or None
 
 
 async def current_user(required: bool = True) -> User | None:
@@ -31,6 +36,8 @@ async def current_user(required: bool = True) -> User | None:
         return g.user
     token = request_token()
     user = None
+    if token and token != bearer_token() and request.path.startswith("/api/"):
+        check_cookie_api_request()  # the browser's cookie rode along: prove it is our page
     if token:
         try:
             user = await user_for_token(backends(), token)

@@ -13,6 +13,7 @@ from datetime import datetime
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.money import format_idr
+from cloudstore.web.csrf import CSRF_FIELD
 from cloudstore.web.pages import account, cart, catalog, checkout, common, orders
 from cloudstore.web.pages.cartview import quote_for
 from cloudstore.web.session import backends, current_user
@@ -94,7 +95,7 @@ def blueprint() -> Blueprint:
         env = state.app.jinja_env
         env.globals.update(
             csrf_token=common.csrf_token,
-            CSRF_FIELD=common.CSRF_FIELD,
+            CSRF_FIELD=CSRF_FIELD,
             tax_percent=lambda: f"{(backends().settings.tax_rate * 100).normalize():f}",
         )
 

@@ -3,26 +3,24 @@ token, one-shot notices across a redirect, and safe `next` URLs."""
 
 from __future__ import annotations
 
-import hmac
 import json
-import re
 import secrets
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from jinja2_fragments.quart import render_blocks
 from quart import Response, g, make_response, redirect, render_template, request, url_for
 
-from cloudstore.domain.errors import Forbidden
+from cloudstore.web.csrf import (  # noqa: F401 - SAFE_METHODS is re-exported for admin pages
+    CSRF_COOKIE,
+    CSRF_PATTERN,
+    SAFE_METHODS,
+    check_form_request,
+)
 from cloudstore.web.session import SESSION_COOKIE, backends
 
-CSRF_COOKIE = "cs_csrf"
-CSRF_HEADER = "X-CSRF-Token"
-CSRF_FIELD = "csrf_token"
-CSRF_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 CSRF_MAX_AGE = 60 * 60 * 24 * 30
 NOTICE_COOKIE = "cs_notice"
 NOTICE_KINDS = ("success", "info", "warning", "error")
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # --- htmx -------------------------------------------------------------------------------
@@ -112,15 +110,7 @@ def csrf_token() -> str:
     return g.csrf_token
 
 
-async def check_csrf() -> None:
-    if request.method in SAFE_METHODS:
-        return
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    sent = request.headers.get(CSRF_HEADER, "")
-    if not sent:
-        sent = (await request.form).get(CSRF_FIELD, "")
-    if not CSRF_PATTERN.match(cookie) or not hmac.compare_digest(cookie, sent):
-        raise Forbidden("This form has expired. Please reload the page and try again.")
+check_csrf = check_form_request
 
 
 # --- cookies --------------------------------------------------------------------------------
