@@ -43,6 +43,7 @@ def zero_config_env(data_dir: Path) -> dict:
 
 
 def call(base: str, method: str, path: str, body=None, token=None):
+    """One HTTP call; JSON bodies come back parsed, anything else as text."""
     request = urllib.request.Request(base + path, method=method)
     if body is not None:
         request.data = json.dumps(body).encode()
@@ -51,7 +52,9 @@ def call(base: str, method: str, path: str, body=None, token=None):
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
+            raw = response.read()
+            is_json = response.headers.get_content_type() == "application/json"
+            return response.status, json.loads(raw) if is_json else raw.decode()
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
 
@@ -109,6 +112,8 @@ def test_serve_restart_with_two_workers_keeps_accounts_orders_and_stock(data_dir
     try:
         status, body = call(first.base, "GET", "/api/products")
         assert status == 200 and body["total"] == 18
+        status, page = call(first.base, "GET", "/")
+        assert status == 200
         email = unique_email()
         status, body = call(
             first.base,
@@ -145,6 +150,31 @@ def test_serve_restart_with_two_workers_keeps_accounts_orders_and_stock(data_dir
             timeout=120,
         )
         assert admin.returncode == 0, admin.stderr
+        extra = data_dir.parent / "extra.json"
+        extra.write_text(
+            json.dumps(
+                [
+                    {
+                        "product_id": "EXTRA-1",
+                        "name": "Outposts rack",
+                        "price": 90000000,
+                        "category": "compute",
+                        "stock": 1,
+                    },
+                    {"name": "Snowcone", "price": 2500000, "category": "storage", "stock": 4},
+                ]
+            )
+        )
+        seeded = subprocess.run(
+            [sys.executable, "-m", "cloudstore", "seed", "--file", str(extra)],
+            env=zero_config_env(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert seeded.returncode == 0, seeded.stderr
+        time.sleep(3)  # the running server picks catalog changes up within 2 s
+        assert call(first.base, "GET", "/api/products")[1]["total"] == 20
     finally:
         output = first.stop()
     assert first.process.returncode == 0, output
