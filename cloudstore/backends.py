@@ -50,7 +50,12 @@ class Backends:
             postgres=postgres,
             dynamo=dynamo,
             users=UserStore(postgres),
-            catalog=CatalogStore(dynamo, settings.products_table, settings.catalog_refresh_seconds),
+            catalog=CatalogStore(
+                dynamo,
+                settings.products_table,
+                settings.catalog_refresh_seconds,
+                settings.catalog_full_reload_seconds,
+            ),
             carts=CartStore(dynamo, settings.cart_table),
             orders=OrderStore(
                 dynamo, settings.orders_table, settings.products_table, settings.cart_table
@@ -72,7 +77,7 @@ class Backends:
     async def _set_up_dynamodb(self) -> bool:
         try:
             await self.dynamo.ensure_tables()
-            await self.catalog.reload()
+            self.catalog.load_in_background()
             return True
         except (BackendUnavailable, ClientError) as error:
             log.warning("DynamoDB not ready (%s); retrying in the background", type(error).__name__)

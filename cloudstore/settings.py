@@ -56,6 +56,8 @@ class Settings:
     backend_timeout: float = 3.0
     # Seconds between each worker's cheap check for catalog changes.
     catalog_refresh_seconds: float = 2.0
+    # Seconds between each worker's full catalog reload (a backstop; changes arrive by log).
+    catalog_full_reload_seconds: float = 300.0
     # How many bcrypt hashes may run at once per process.
     password_hash_concurrency: int = 2
     # bcrypt cost; 12 is about 0.25 s a hash here. Tests use a lower cost to stay fast.
@@ -68,6 +70,8 @@ class Settings:
     forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     # Seconds browsers may cache a static file requested without its ?v=<hash>.
     static_max_age: int = 300
+    # The admin's low-stock view lists products with at most this many in stock.
+    low_stock_threshold: int = 5
 
     @property
     def embedded_postgres(self) -> bool:
@@ -143,6 +147,7 @@ class Settings:
             data_dir=Path(get("CLOUDSTORE_DATA_DIR") or ".cloudstore"),
             backend_timeout=number("BACKEND_TIMEOUT", float, 3.0),
             catalog_refresh_seconds=number("CATALOG_REFRESH_SECONDS", float, 2.0),
+            catalog_full_reload_seconds=number("CATALOG_FULL_RELOAD_SECONDS", float, 300.0),
             password_hash_concurrency=number("PASSWORD_HASH_CONCURRENCY", int, 2),
             bcrypt_rounds=number("BCRYPT_ROUNDS", int, 12),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
@@ -155,6 +160,7 @@ class Settings:
                 if part.strip()
             ),
             static_max_age=number("STATIC_MAX_AGE", int, 300),
+            low_stock_threshold=number("LOW_STOCK_THRESHOLD", int, 5),
         )
 
     def validate(self) -> Settings:
@@ -164,6 +170,8 @@ class Settings:
             raise SettingsError("TAX_RATE must be a fraction between 0 and 1, e.g. 0.11")
         if not 4 <= self.bcrypt_rounds <= 16:
             raise SettingsError("BCRYPT_ROUNDS must be between 4 and 16")
+        if self.low_stock_threshold < 0:
+            raise SettingsError("LOW_STOCK_THRESHOLD must be zero or more")
         if not self.categories:
             raise SettingsError("CATEGORIES must name at least one category")
         for entry in self.forwarded_allow_ips:

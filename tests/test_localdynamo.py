@@ -6,6 +6,7 @@ tmp_path, and talks to them with plain synchronous boto3.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -587,3 +588,254 @@ def test_save_and_restore_20k_items_timing(
             f"(SIGTERM to exit {stop_wall:.2f}s wall)\n"
             f"[localdynamo]   restart with {n + 1} items: {restart_wall:.2f}s wall"
         )
+
+
+# --------------------------------------------------------------------------- the fast Scan
+
+
+def _raw_scan(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One Scan over plain HTTP: moto checks no signature, and skipping botocore's parser
+    keeps the client from dominating the timings below."""
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310 - our loopback endpoint
+        endpoint,
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "DynamoDB_20120810.Scan",
+            "Authorization": (
+                f"AWS4-HMAC-SHA256 Credential=testing/20240101/{REGION}/dynamodb/aws4_request, "
+                "SignedHeaders=host, Signature=0"
+            ),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=600) as reply:  # noqa: S310 - loopback
+        return json.loads(reply.read())
+
+
+def _scan_pages(c: Any, **kwargs: Any) -> list[tuple]:
+    pages = []
+    while True:
+        page = c.scan(**kwargs)
+        pages.append(
+            (page.get("Items"), page["Count"], page["ScannedCount"], page.get("LastEvaluatedKey"))
+        )
+        if "LastEvaluatedKey" not in page:
+            return pages
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _mixed_state(n: int) -> dict[str, Any]:
+    rng = random.Random(7)
+    ranged = []
+    for i in range(n):
+        item: dict[str, Any] = {
+            "pk": {"S": f"P{rng.randrange(n // 3):05d}"},
+            "sk": {"N": str(rng.choice([1, 2, 9, 10, 11, 100, 1.5, -3]) + i * 1000)},
+            "name": {"S": f"item {i}"},
+        }
+        roll = rng.random()
+        if roll < 0.12:
+            item["filler"] = {"S": "x" * rng.randrange(50_000, 150_000)}  # pushes the 1 MB limit
+        elif roll < 0.5:
+            item["tags"] = {"SS": [f"t{i % 5}", "a"]}
+            item["m"] = {"M": {"l": {"L": [{"N": str(i)}, {"NULL": True}]}}}
+        else:
+            item["b"] = {"B": base64.b64encode(bytes([i % 256, 0, 1])).decode()}
+        ranged.append(item)
+    flat = [{"id": {"S": f"K{i:04d}"}, "v": {"N": str(i)}} for i in range(n // 2)]
+
+    def spec(name: str, keys: list[tuple[str, str, str]], items: list[dict]) -> dict:
+        return {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": a, "KeyType": k} for a, _, k in keys],
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t, _ in keys],
+            "BillingMode": "PAY_PER_REQUEST",
+            "Items": items,
+        }
+
+    tables = [
+        spec("mixed", [("pk", "S", "HASH"), ("sk", "N", "RANGE")], ranged),
+        spec("flat", [("id", "S", "HASH")], flat),
+    ]
+    return {"format": 1, "accounts": {DEFAULT_ACCOUNT: {REGION: {"tables": tables}}}}
+
+
+def test_fast_scan_returns_exactly_what_motos_scan_returns(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    state = json.dumps(_mixed_state(400))
+    (tmp_path / "fast.json").write_text(state)
+    (tmp_path / "slow.json").write_text(state)
+    fast = client(start(tmp_path / "fast.json", save_interval=3600))
+    slow = client(start(tmp_path / "slow.json", save_interval=3600, fast_scan=False))
+
+    requests: list[dict[str, Any]] = [
+        {"TableName": "mixed"},
+        {"TableName": "mixed", "Limit": 7},
+        {"TableName": "flat", "Limit": 33},
+        {"TableName": "flat"},
+        {"TableName": "mixed", "ConsistentRead": True, "ReturnConsumedCapacity": "TOTAL"},
+        # not the plain case: served by moto's own scan in both
+        {
+            "TableName": "mixed",
+            "Limit": 50,
+            "FilterExpression": "attribute_exists(tags)",
+        },
+        {"TableName": "mixed", "ProjectionExpression": "pk, sk"},
+        {"TableName": "mixed", "Select": "COUNT"},
+    ]
+    for segment in range(3):
+        requests.append({"TableName": "mixed", "Segment": segment, "TotalSegments": 3})
+        requests.append({"TableName": "mixed", "Segment": segment, "TotalSegments": 3, "Limit": 25})
+    requests.append({"TableName": "mixed", "Segment": 3, "TotalSegments": 4})
+    requests.append({"TableName": "flat", "Segment": 1, "TotalSegments": 2, "Limit": 10})
+
+    def compare(label: str) -> None:
+        for request in requests:
+            got, want = _scan_pages(fast, **request), _scan_pages(slow, **request)
+            assert got == want, (label, request)
+        # a start key in the middle of nowhere (not an item) bisects the same way
+        odd = {"pk": {"S": "P00100"}, "sk": {"N": "5"}}
+        for extra in ({}, {"Segment": 2, "TotalSegments": 3}):
+            request = {"TableName": "mixed", "Limit": 30, "ExclusiveStartKey": odd, **extra}
+            assert _scan_pages(fast, **request) == _scan_pages(slow, **request), label
+
+    compare("restored")
+    pages = [
+        len(_scan_pages(fast, TableName="mixed", Segment=k, TotalSegments=3)) for k in range(3)
+    ]
+    assert min(pages) > 1  # the 1 MB size limit really split the pages
+
+    for c in (fast, slow):  # the same writes on both servers
+        first = c.scan(TableName="mixed", Limit=1)["Items"][0]
+        key = {"pk": first["pk"], "sk": first["sk"]}
+        c.update_item(
+            TableName="mixed",
+            Key=key,
+            UpdateExpression="SET filler = :b",
+            ExpressionAttributeValues={":b": {"S": "y" * 300_000}},
+        )
+        c.put_item(TableName="mixed", Item={"pk": {"S": "P00000"}, "sk": {"N": "-1"}})
+        c.put_item(TableName="flat", Item={"id": {"S": "K0000"}, "v": {"S": "replaced"}})
+        c.delete_item(TableName="flat", Key={"id": {"S": "K0003"}})
+        with pytest.raises(c.exceptions.TransactionCanceledException):
+            c.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": "mixed",
+                            "Key": key,
+                            "UpdateExpression": "SET grown = :g",
+                            "ExpressionAttributeValues": {":g": {"S": "z" * 1000}},
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": "flat",
+                            "Key": {"id": {"S": "K0001"}},
+                            "ConditionExpression": "attribute_not_exists(id)",
+                        }
+                    },
+                ]
+            )
+        c.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "flat",
+                        "Key": {"id": {"S": "K0002"}},
+                        "UpdateExpression": "SET big = :g",
+                        "ExpressionAttributeValues": {":g": {"S": "z" * 200_000}},
+                    }
+                },
+            ]
+        )
+    compare("after writes")
+
+
+def test_fast_scan_timing_50k_items_4_segments(
+    tmp_path: Path, start: Callable[..., LocalDynamo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Prints the time of a full 4-segment parallel Scan; asserts only the item count.
+
+    moto's own scan is quadratic: it is given a time budget and its total is projected
+    from the part it finished."""
+    n = int(os.environ.get("CLOUDSTORE_SCAN_TIMING_ITEMS", "50000"))
+    budget = float(os.environ.get("CLOUDSTORE_SCAN_TIMING_BUDGET", "20"))
+    items = [
+        {
+            "product_id": {"S": f"P{i:06d}"},
+            "category": {"S": ("compute", "storage", "database", "networking")[i % 4]},
+            "name": {"S": f"Nimbus Compute Instance {i}"},
+            "description": {"S": "A reasonably long product description. " * 18},
+            "price": {"N": f"{i % 1000}.50"},
+            "image_url": {"S": "/static/img/products/lambda.svg"},
+            "stock": {"N": str(i % 50)},
+            "created_at": {"S": "2024-01-01T00:00:00.000Z"},
+        }
+        for i in range(n)
+    ]
+    spec = {
+        "TableName": "Products",
+        "KeySchema": [
+            {"AttributeName": "product_id", "KeyType": "HASH"},
+            {"AttributeName": "category", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "product_id", "AttributeType": "S"},
+            {"AttributeName": "category", "AttributeType": "S"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "Items": items,
+    }
+    state = json.dumps({"format": 1, "accounts": {DEFAULT_ACCOUNT: {REGION: {"tables": [spec]}}}})
+
+    def full_scan(server: LocalDynamo, deadline: float) -> tuple[int, float, bool]:
+        counts = [0] * 4
+        done = [False] * 4
+
+        def segment(number: int) -> None:
+            body: dict[str, Any] = {"TableName": "Products", "Segment": number, "TotalSegments": 4}
+            while time.monotonic() < deadline:
+                page = _raw_scan(server.endpoint, body)
+                counts[number] += page["Count"]
+                if "LastEvaluatedKey" not in page:
+                    done[number] = True
+                    return
+                body["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=segment, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return sum(counts), time.perf_counter() - started, all(done)
+
+    lines = []
+    for label, fast in (("fast scan", True), ("moto's scan", False)):
+        path = tmp_path / f"{label[:4]}.json"
+        path.write_text(state)
+        server = start(path, save_interval=3600, fast_scan=fast)
+        limit = time.monotonic() + (3600 if fast else budget)
+        count, seconds, complete = full_scan(server, limit)
+        if fast:
+            assert complete and count == n
+            count2, seconds2, _ = full_scan(server, time.monotonic() + 3600)
+            lines.append(f"{label}: {n} items in {seconds:.2f}s (again: {seconds2:.2f}s)")
+        elif complete:
+            lines.append(f"{label}: {n} items in {seconds:.2f}s")
+        else:
+            # pages cost ~ the items before them, so time grows with the square of items
+            projected = seconds * (n / max(count, 1)) ** 2
+            lines.append(
+                f"{label}: {count} of {n} items in {seconds:.1f}s (budget); "
+                f"projected full scan ~{projected:.0f}s"
+            )
+        server.stop()
+    with capsys.disabled():
+        print("\n[localdynamo] 4-segment parallel Scan, ~1 KB items")
+        for line in lines:
+            print(f"[localdynamo]   {line}")

@@ -46,7 +46,12 @@ async def place_order(
                     return PlacedOrder(order=replay[0], replayed=True)
             raise
         try:
-            placed = await backends.orders.place(plan, settings.currency)
+            # The catalog's change entry rides in the transaction: other workers see the
+            # stock move within seconds, at no extra request.
+            change = backends.catalog.change_action(
+                (line.product.product_id, line.product.category) for line in plan.quote.lines
+            )
+            placed = await backends.orders.place(plan, settings.currency, extra_actions=[change])
         except StockMoved:
             continue
         if not placed.replayed:

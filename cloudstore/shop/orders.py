@@ -30,14 +30,21 @@ async def change_status(backends: Backends, order: dict, new_status: str, by: st
             (pid, current[pid].category, qty) for pid, qty in quantities.items() if pid in current
         ]
         try:
-            updated = await backends.orders.change_status(order, new_status, entry, restock)
+            # The catalog's change entry rides in the transaction (see stores/catalog.py).
+            extra = (
+                [backends.catalog.change_action((pid, cat) for pid, cat, _ in restock)]
+                if restock
+                else []
+            )
+            updated = await backends.orders.change_status(
+                order, new_status, entry, restock, extra_actions=extra
+            )
         except StockMoved:
             continue
         if restock:
             backends.catalog.apply_stock_changes(
                 {pid: current[pid].stock + qty for pid, _, qty in restock}
             )
-            await backends.catalog.bump_version()
         return updated
     raise Conflict("the products in this order changed meanwhile; please try again")
 

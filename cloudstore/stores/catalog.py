@@ -1,20 +1,38 @@
 """Products in DynamoDB, read through a per-worker in-memory snapshot.
 
 Reads (lists, search, product pages) come from a `CatalogIndex` held in memory, so a page
-view costs no DynamoDB request. A background task checks one small version item every
-`catalog_refresh_seconds` and reloads the snapshot (a parallel Scan) when an admin changed
-the catalog; the worker that made a change applies it to its own snapshot at once. Stock
-moved by checkouts is applied locally and picked up by other workers at the periodic full
-reload; checkout itself always checks price and stock in DynamoDB, never in the snapshot.
+view costs no DynamoDB request.
+
+Freshness. Every write to the catalog also writes a small *change entry* in the Products
+table: partition `#CHANGES`, sort key `<UTC time>#<random>`, holding the ids (and
+categories) of the products it touched. Admin writes put the entry right after the write;
+checkouts and cancellations put it inside their transaction (a new item with a unique key,
+so thirty concurrent buyers never conflict on it). Each worker, every
+`catalog_refresh_seconds`, reads the entries of the last few seconds with one Query, reads
+only the changed products (one consistent BatchGetItem) and patches its snapshot. Entries
+are read with an overlap window (`CHANGE_OVERLAP_SECONDS`) because a transaction commits a
+little after its entry was stamped; entries already applied are remembered and skipped. A
+worker falls back to a full reload (a parallel Scan) when it is too far behind (more changes
+than `MAX_INCREMENTAL_CHANGES`, a bulk load, or no successful poll for longer than the
+entries are kept) and, as a backstop, every `catalog_full_reload_seconds`. Workers delete
+entries older than `CHANGE_RETENTION_SECONDS` now and then. The worker that made a change
+applies it to its own snapshot at once. Checkout never trusts the snapshot: it re-reads price
+and stock consistently and conditions its transaction on both.
+
+This assumes the workers' clocks agree to within the overlap window (NTP); an entry missed
+because of a skewed clock is picked up by the next full reload.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import secrets
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from botocore.exceptions import ClientError
@@ -25,9 +43,16 @@ from cloudstore.stores.dynamo import Dynamo, from_item, to_item, to_value
 
 log = logging.getLogger(__name__)
 
-META_KEY = {"product_id": {"S": "#CATALOG"}, "category": {"S": "#META"}}
 SCAN_SEGMENTS = 4
-FULL_RELOAD_SECONDS = 30.0
+CHANGES_PARTITION = "#CHANGES"
+# A transaction commits within its deadline of being stamped; read entries this far back.
+CHANGE_OVERLAP_SECONDS = 10.0
+# Entries older than this are deleted; a worker that has not polled for longer reloads.
+CHANGE_RETENTION_SECONDS = 120.0
+# More changed products than this since the last poll: a full reload is cheaper.
+MAX_INCREMENTAL_CHANGES = 500
+# How often (in polls) a worker deletes expired change entries.
+CLEANUP_EVERY_POLLS = 30
 
 
 def product_from_item(item: dict) -> Product:
@@ -49,38 +74,88 @@ def product_item(product: Product) -> dict:
     return to_item(product.as_dict())
 
 
+def _stamp(moment: float) -> str:
+    return (
+        datetime.fromtimestamp(moment, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
 class CatalogStore:
-    def __init__(self, dynamo: Dynamo, table: str, refresh_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        dynamo: Dynamo,
+        table: str,
+        refresh_seconds: float = 2.0,
+        full_reload_seconds: float = 300.0,
+    ) -> None:
         self.dynamo = dynamo
         self.table = table
         self.refresh_seconds = refresh_seconds
+        self.full_reload_seconds = full_reload_seconds
         self._index: CatalogIndex | None = None
-        self._loaded_at = 0.0
+        self._loaded_at = 0.0  # monotonic time of the last full reload
+        self._polled_at = 0.0  # wall clock at the start of the last complete catch-up
+        self._reloaded_at = 0.0  # wall clock at the start of the last full reload
+        self._seen: dict[str, str] = {}  # change entries applied: sort key -> stamp
+        self._polls = 0
         self._reload_lock = asyncio.Lock()
         self._refresher: asyncio.Task | None = None
+        self._initial: asyncio.Task | None = None
+        self.full_reloads = 0
+        self.incremental_refreshes = 0
 
     # ---- the snapshot -------------------------------------------------------------------
 
     async def index(self) -> CatalogIndex:
         """The current snapshot; loads it on first use (503 if DynamoDB is down then)."""
         if self._index is None:
-            await self.reload()
+            if self._initial is not None and not self._initial.done():
+                with contextlib.suppress(BackendUnavailable):
+                    await asyncio.shield(self._initial)
+            async with self._reload_lock:
+                if self._index is None:
+                    await self._reload()
         assert self._index is not None
         return self._index
 
+    def load_in_background(self) -> None:
+        """Start the first load without holding up startup: at 50,000 products a worker
+        takes longer than hypercorn's startup timeout to parse the Scan. Requests that
+        need the catalog wait for it (`index`)."""
+        if self._index is None and self._initial is None:
+            self._initial = asyncio.create_task(self.reload())
+            self._initial.add_done_callback(
+                lambda task: task.cancelled() or task.exception()  # retrieved: no warning
+            )
+
     async def reload(self) -> None:
         async with self._reload_lock:
-            version = await self._read_version()
-            products = await self._scan_all()
-            self._index = CatalogIndex(products, version=version)
-            self._loaded_at = time.monotonic()
-            log.debug("catalog loaded: %d products, version %d", len(products), version)
+            await self._reload()
+
+    async def _reload(self) -> None:
+        started = time.time()
+        products = await self._scan_all()
+        self._index = CatalogIndex(
+            products, version=(self._index.version + 1 if self._index else 0)
+        )
+        self._loaded_at = time.monotonic()
+        # Entries stamped before the scan started are in it; later ones are read next poll.
+        self._polled_at = self._reloaded_at = started
+        self._seen.clear()
+        self.full_reloads += 1
+        log.debug("catalog loaded: %d products", len(products))
 
     def start_refresher(self) -> None:
         if self.refresh_seconds > 0 and self._refresher is None:
             self._refresher = asyncio.create_task(self._refresh_forever())
 
     async def stop_refresher(self) -> None:
+        if self._initial is not None and not self._initial.done():
+            self._initial.cancel()
+            with contextlib.suppress(asyncio.CancelledError, BackendUnavailable):
+                await self._initial
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -92,34 +167,127 @@ class CatalogStore:
             await asyncio.sleep(self.refresh_seconds)
             try:
                 await self.refresh_if_changed()
+                self._polls += 1
+                if self._polls % CLEANUP_EVERY_POLLS == 0:
+                    await self.delete_expired_changes()
             except BackendUnavailable:
                 pass  # keep serving the last snapshot; try again next tick
             except Exception:
                 log.exception("catalog refresh failed")
 
     async def refresh_if_changed(self) -> bool:
-        version = await self._read_version()
-        stale = time.monotonic() - self._loaded_at > FULL_RELOAD_SECONDS
-        if self._index is None or version != self._index.version or stale:
-            await self.reload()
-            return True
-        return False
+        """Catch up with the change log: patch the snapshot with the changed products, or
+        reload it all when too far behind. True if the snapshot changed."""
+        async with self._reload_lock:
+            now = time.time()
+            too_old = time.monotonic() - self._loaded_at > self.full_reload_seconds
+            behind = now - self._polled_at > CHANGE_RETENTION_SECONDS - CHANGE_OVERLAP_SECONDS
+            if self._index is None or too_old or behind:
+                await self._reload()
+                return True
+            since = _stamp(self._polled_at - CHANGE_OVERLAP_SECONDS)
+            entries = await self._read_changes(since, now)
+            if entries is None:  # more than one page of changes, or a bulk load
+                await self._reload()
+                return True
+            fresh = [
+                (key, stamp, products) for key, stamp, products in entries if key not in self._seen
+            ]
+            hints: dict[str, str | None] = {}
+            for *_, products in sorted(fresh, key=lambda e: e[0]):
+                for product_id, category in products:
+                    hints[product_id] = category
+            if len(hints) > MAX_INCREMENTAL_CHANGES:
+                await self._reload()
+                return True
+            if hints:
+                found = await self.fetch_many(hints, categories=hints)
+                removed = [pid for pid in hints if pid not in found]
+                assert self._index is not None
+                self._index = self._index.apply(
+                    changed=found.values(), removed=removed, version=self._index.version + 1
+                )
+                self.incremental_refreshes += 1
+            for key, stamp, _products in fresh:
+                self._seen[key] = stamp
+            self._seen = {k: v for k, v in self._seen.items() if v > since}
+            self._polled_at = now
+            return bool(hints)
 
-    async def _read_version(self) -> int:
+    async def _read_changes(
+        self, since: str, now: float
+    ) -> list[tuple[str, str, list[tuple[str, str | None]]]] | None:
+        """Change entries stamped after `since`: (sort key, stamp, [(product_id, category)]),
+        or None when the worker should reload everything instead."""
         reply = await self.dynamo.call(
-            "get_item", TableName=self.table, Key=META_KEY, ConsistentRead=True
-        )
-        item = reply.get("Item")
-        return int(item["version"]["N"]) if item else 0
-
-    async def bump_version(self) -> None:
-        await self.dynamo.call(
-            "update_item",
+            "query",
             TableName=self.table,
-            Key=META_KEY,
-            UpdateExpression="ADD version :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
+            KeyConditionExpression="product_id = :p AND category > :since",
+            ExpressionAttributeValues={
+                ":p": {"S": CHANGES_PARTITION},
+                ":since": {"S": since},
+            },
+            ConsistentRead=True,
         )
+        if "LastEvaluatedKey" in reply:
+            return None
+        entries = []
+        for item in reply.get("Items", []):
+            key = item["category"]["S"]
+            if "full" in item:
+                # A bulk load: reload, unless our last reload started after it was stamped.
+                if key.partition("#")[0] >= _stamp(self._reloaded_at):
+                    return None
+                continue
+            try:
+                products = [(str(pid), cat) for pid, cat in json.loads(item["products"]["S"])]
+            except (KeyError, ValueError, TypeError):
+                return None
+            entries.append((key, key.partition("#")[0], products))
+        return entries
+
+    def change_item(self, keys: Iterable[tuple[str, str | None]], *, full: bool = False) -> dict:
+        """A change entry naming (product_id, category) pairs, ready for PutItem or for a
+        `Put` inside a transaction."""
+        stamp = utc_now_iso()
+        item = {
+            "product_id": {"S": CHANGES_PARTITION},
+            "category": {"S": f"{stamp}#{secrets.token_hex(6)}"},
+            "products": {"S": json.dumps(sorted(set(keys), key=lambda k: (k[0], k[1] or "")))},
+        }
+        if full:
+            item["full"] = {"BOOL": True}
+        return item
+
+    def change_action(self, keys: Iterable[tuple[str, str | None]]) -> dict:
+        """The change entry as one action of a TransactWriteItems."""
+        return {"Put": {"TableName": self.table, "Item": self.change_item(keys)}}
+
+    async def record_changes(
+        self, keys: Iterable[tuple[str, str | None]], *, full: bool = False
+    ) -> None:
+        await self.dynamo.call(
+            "put_item", TableName=self.table, Item=self.change_item(keys, full=full)
+        )
+
+    async def delete_expired_changes(self) -> int:
+        """Delete (up to 25) change entries older than the retention window."""
+        cutoff = _stamp(time.time() - CHANGE_RETENTION_SECONDS)
+        reply = await self.dynamo.call(
+            "query",
+            TableName=self.table,
+            KeyConditionExpression="product_id = :p AND category < :cutoff",
+            ExpressionAttributeValues={":p": {"S": CHANGES_PARTITION}, ":cutoff": {"S": cutoff}},
+            ProjectionExpression="product_id, category",
+            Limit=25,
+        )
+        keys = reply.get("Items", [])
+        if keys:
+            await self.dynamo.call(
+                "batch_write_item",
+                RequestItems={self.table: [{"DeleteRequest": {"Key": key}} for key in keys]},
+            )
+        return len(keys)
 
     async def _scan_all(self) -> list[Product]:
         async def segment(number: int) -> list[Product]:
@@ -142,12 +310,7 @@ class CatalogStore:
     def _apply_locally(self, changed: Iterable[Product] = (), removed: Iterable[str] = ()) -> None:
         if self._index is None:
             return
-        by_id = dict(self._index.by_id)
-        for product_id in removed:
-            by_id.pop(product_id, None)
-        for product in changed:
-            by_id[product.product_id] = product
-        self._index = CatalogIndex(by_id.values(), version=self._index.version)
+        self._index = self._index.apply(changed=changed, removed=removed)
 
     def apply_stock_changes(self, stock_by_id: dict[str, int]) -> None:
         """Record stock moved by a checkout or cancellation in this worker's snapshot."""
@@ -169,17 +332,22 @@ class CatalogStore:
         items = reply.get("Items", [])
         return product_from_item(items[0]) if items else None
 
-    async def fetch_many(self, product_ids: Iterable[str]) -> dict[str, Product]:
+    async def fetch_many(
+        self, product_ids: Iterable[str], categories: dict[str, str | None] | None = None
+    ) -> dict[str, Product]:
         """Consistent reads of several products (BatchGetItem, falling back to a Query for
-        ids the snapshot does not know the category of)."""
+        ids whose category neither `categories` nor the snapshot knows)."""
         snapshot = self._index
         keys, unknown = [], []
         for product_id in dict.fromkeys(product_ids):
-            known = snapshot.get(product_id) if snapshot else None
-            if known is None:
+            category = (categories or {}).get(product_id)
+            if category is None:
+                known = snapshot.get(product_id) if snapshot else None
+                category = known.category if known else None
+            if category is None:
                 unknown.append(product_id)
             else:
-                keys.append({"product_id": {"S": product_id}, "category": {"S": known.category}})
+                keys.append({"product_id": {"S": product_id}, "category": {"S": category}})
         found: dict[str, Product] = {}
         for start in range(0, len(keys), 100):
             request = {self.table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
@@ -210,7 +378,7 @@ class CatalogStore:
                 raise Conflict(f"product {product.product_id} already exists") from None
             raise
         self._apply_locally(changed=[product])
-        await self.bump_version()
+        await self.record_changes([(product.product_id, product.category)])
         return product
 
     async def update(self, current: Product, changes: dict) -> Product:
@@ -268,7 +436,7 @@ class CatalogStore:
                 raise Conflict("the product changed meanwhile; reload and try again") from None
             raise
         self._apply_locally(changed=[updated])
-        await self.bump_version()
+        await self.record_changes([(updated.product_id, updated.category)])
         return updated
 
     async def delete(self, product: Product) -> None:
@@ -287,7 +455,7 @@ class CatalogStore:
                 raise NotFound("product not found") from None
             raise
         self._apply_locally(removed=[product.product_id])
-        await self.bump_version()
+        await self.record_changes([(product.product_id, None)])
 
     async def adjust_stock(self, product: Product, delta: int) -> Product:
         """Atomically add `delta` to stock; refuses (409) to go below zero."""
@@ -314,7 +482,7 @@ class CatalogStore:
             raise
         updated = product_from_item(reply["Attributes"])
         self._apply_locally(changed=[updated])
-        await self.bump_version()
+        await self.record_changes([(updated.product_id, updated.category)])
         return updated
 
     async def upsert_many(self, products: list[Product], concurrency: int = 8) -> int:
@@ -350,6 +518,6 @@ class CatalogStore:
 
         # A moved product's delete and put touch different keys, so batches may run in any order.
         await asyncio.gather(*(write(b) for b in batches))
-        await self.bump_version()
+        await self.record_changes([], full=True)  # other workers reload everything
         await self.reload()
         return len(products)

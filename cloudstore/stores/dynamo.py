@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 from contextlib import AsyncExitStack
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import aioboto3
@@ -73,6 +76,7 @@ class Dynamo:
         self.settings = settings
         self.client: Any = None
         self._stack: AsyncExitStack | None = None
+        self._counter: asyncio.Task | None = None
 
     async def open(self) -> None:
         s = self.settings
@@ -97,8 +101,14 @@ class Dynamo:
         self.client = await self._stack.enter_async_context(
             session.client("dynamodb", endpoint_url=s.dynamodb_endpoint, config=config)
         )
+        count_dir = os.environ.get("CLOUDSTORE_COUNT_DYNAMODB_DIR")
+        if count_dir:  # bench/: count requests per operation; nothing at all when unset
+            self._counter = asyncio.create_task(_count_requests(self.client, Path(count_dir)))
 
     async def close(self) -> None:
+        if self._counter is not None:
+            self._counter.cancel()
+            self._counter = None
         if self._stack is not None:
             await self._stack.aclose()
             self._stack = None
@@ -197,6 +207,32 @@ class Dynamo:
                     AttributeDefinitions=definitions,
                     GlobalSecondaryIndexUpdates=[{"Create": _gsi(index_name, keys)}],
                 )
+
+
+async def _count_requests(client: Any, directory: Path) -> None:
+    """Count this process's DynamoDB requests by operation into `<directory>/<pid>.json`,
+    rewritten once a second (used by bench/run.py via CLOUDSTORE_COUNT_DYNAMODB_DIR).
+    Requests made while serving an HTTP request count as `request:<Op>`, the rest (the
+    catalog refresher) as `background:<Op>`."""
+    from quart import has_request_context
+
+    counts: dict[str, int] = {}
+
+    def count(model: Any, **_: Any) -> None:
+        key = ("request:" if has_request_context() else "background:") + model.name
+        counts[key] = counts.get(key, 0) + 1
+
+    def write(text: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / f"{os.getpid()}.json"
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(target)
+
+    client.meta.events.register("before-call.dynamodb", count)
+    while True:
+        await asyncio.to_thread(write, json.dumps(counts))
+        await asyncio.sleep(1.0)
 
 
 def _gsi(name: str, keys: list[tuple[str, str]]) -> dict:

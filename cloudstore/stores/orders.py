@@ -13,9 +13,12 @@ import binascii
 import hashlib
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from botocore.exceptions import ClientError
+from ulid import ULID
 
 from cloudstore.domain.checkout import CheckoutPlan
 from cloudstore.domain.errors import BackendUnavailable, Conflict, InvalidInput
@@ -102,7 +105,10 @@ class OrderStore:
         self.products_table = products_table
         self.cart_table = cart_table
 
-    async def place(self, plan: CheckoutPlan, currency: str) -> PlacedOrder:
+    async def place(
+        self, plan: CheckoutPlan, currency: str, extra_actions: Sequence[dict] = ()
+    ) -> PlacedOrder:
+        """`extra_actions` go last in the transaction (the catalog's change entry)."""
         order = plan.order_record(currency)
         actions: list[dict] = []
         for line in plan.quote.lines:
@@ -159,6 +165,7 @@ class OrderStore:
         actions.append(
             {"Delete": {"TableName": self.cart_table, "Key": {"user_id": to_value(plan.user_id)}}}
         )
+        actions.extend(extra_actions)
 
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
@@ -278,8 +285,40 @@ class OrderStore:
         last = reply.get("LastEvaluatedKey")
         return orders, (_encode_key_cursor(last) if last and orders else None)
 
+    async def list_since(self, since: datetime) -> list[dict]:
+        """Every order placed at or after `since`, oldest first (the admin dashboard).
+
+        A Query on the all-orders GSI from the smallest order id of that moment (`ORD-` +
+        the ULID's 10-character time prefix + the lowest random part), page by page; only
+        the fields a summary needs are read. Never a Scan."""
+        start = ORDER_PREFIX + str(ULID.from_timestamp(since.timestamp()))[:10] + "0" * 16
+        kwargs: dict = {
+            "TableName": self.table,
+            "IndexName": ORDERS_BY_TIME,
+            "KeyConditionExpression": "order_list = :all AND order_id >= :from",
+            "ExpressionAttributeValues": {
+                ":all": to_value(ORDER_LIST),
+                ":from": to_value(start),
+            },
+            "ProjectionExpression": "order_id, user_id, created_at, total_amount, #s",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        orders: list[dict] = []
+        while True:
+            reply = await self.dynamo.call("query", **kwargs)
+            orders.extend(_order(item) for item in reply.get("Items", []))
+            last = reply.get("LastEvaluatedKey")
+            if not last:
+                return orders
+            kwargs["ExclusiveStartKey"] = last
+
     async def change_status(
-        self, order: dict, new_status: str, entry: dict, restock: list[tuple[str, str, int]]
+        self,
+        order: dict,
+        new_status: str,
+        entry: dict,
+        restock: list[tuple[str, str, int]],
+        extra_actions: Sequence[dict] = (),
     ) -> dict:
         """Move an order to `new_status`, conditioned on its current status, and put stock
         back (`restock`: product_id, category, quantity) in the same transaction."""
@@ -311,6 +350,7 @@ class OrderStore:
             }
             for pid, category, quantity in restock
         ]
+        actions.extend(extra_actions)
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
                 await self.dynamo.call("transact_write_items", TransactItems=actions)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import logging
-
 from quart import Blueprint, g
 from quart_schema import (
     document_response,
@@ -24,27 +22,11 @@ from cloudstore.web.api.models import (
     StatusBody,
     StockAdjust,
 )
+from cloudstore.web.audit import audit as _audit
 from cloudstore.web.envelope import ok
 from cloudstore.web.session import admin_required, backends
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-audit = logging.getLogger("cloudstore.audit")
-
-
-def _audit(action: str, target: str, before: dict | None, after: dict | None) -> None:
-    """One structured line per admin write: who, what, before → after."""
-    audit.info(
-        "admin write",
-        extra={
-            "audit": {
-                "who": g.user.user_id,
-                "action": action,
-                "target": target,
-                "before": before,
-                "after": after,
-            }
-        },
-    )
 
 
 @bp.post("/products")
