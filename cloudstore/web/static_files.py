@@ -16,10 +16,11 @@ rule, see deploy/nginx.conf):
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from pathlib import Path
 
-from quart import Quart, request
+from quart import Quart, request, url_for
 from werkzeug.security import safe_join
 
 VERSION_ARG = "v"
@@ -34,6 +35,7 @@ class StaticVersions:
     def __init__(self, folder: str | Path) -> None:
         self.folder = str(Path(folder).resolve())
         self._cache: dict[str, tuple[int, int, str]] = {}
+        self._urls: dict[str, tuple[str, int, str]] = {}
         self._lock = threading.Lock()
 
     def digest(self, filename: str) -> str | None:
@@ -61,6 +63,25 @@ class StaticVersions:
             self._cache[joined] = (*key, digest)
         return digest
 
+    def url(self, filename: str) -> str:
+        """The versioned URL of a static file, memoised: templates call this for every icon.
+
+        A cheap stat per call keeps it right when the file changes under a running server."""
+        cached = self._urls.get(filename)
+        if cached is not None:
+            path, mtime, url = cached
+            try:
+                if os.stat(path).st_mtime_ns == mtime:
+                    return url
+            except OSError:
+                pass
+        url = url_for("static", filename=filename)
+        joined = safe_join(self.folder, filename)
+        if joined is not None and os.path.isfile(joined):
+            with self._lock:
+                self._urls[filename] = (joined, os.stat(joined).st_mtime_ns, url)
+        return url
+
     def version(self, filename: str) -> str | None:
         digest = self.digest(filename)
         return digest[:VERSION_LENGTH] if digest else None
@@ -70,6 +91,7 @@ def init_static_files(app: Quart, short_max_age: int = 300) -> StaticVersions:
     """Add `v=<hash>` to static URLs and long-lived caching to versioned static answers."""
     versions = StaticVersions(app.static_folder)
     app.extensions["static_versions"] = versions
+    app.jinja_env.globals["static_url"] = versions.url
 
     @app.url_defaults
     def add_static_version(endpoint: str, values: dict) -> None:
