@@ -58,11 +58,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def close_backends() -> None:
         await backends.close()
 
-    from cloudstore.web import api, health, pages
+    from cloudstore.web import admin, api, health, pages
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.blueprint())
     app.register_blueprint(pages.blueprint())
+    app.register_blueprint(admin.blueprint())
     register_error_handlers(app)
     install_security_headers(app, settings)
     init_static_files(app, short_max_age=settings.static_max_age)

@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SERVER_ENV: dict[str, str] = {}  # the environment `cloudstore serve` runs with (see server_env)
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -89,6 +90,8 @@ def server(tmp_path_factory):
     database = _machine_postgres()
     if database:
         env["CLOUDSTORE_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    SERVER_ENV.clear()
+    SERVER_ENV.update(env)
     command = [sys.executable, "-m", "cloudstore", "serve", "--host", "127.0.0.1"]
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen(
@@ -123,6 +126,13 @@ def server(tmp_path_factory):
             "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
         ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def server_env(server) -> dict[str, str]:
+    """The server's environment (data dir, database), for CLI commands against the same
+    backends, e.g. `python -m cloudstore create-admin`."""
+    return dict(SERVER_ENV)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,61 @@
+"""The admin console under /admin: dashboard, products (with stock) and orders.
+
+Admins only, checked once for every route here: an anonymous visitor is sent to the login
+page (and back afterwards), a customer gets the site's 403 page. State-changing requests
+carry the storefront's double-submit CSRF token (`pages.common.check_csrf`). The pages call
+the same use cases as the admin API (`shop.catalog`, `shop.orders`) and write the same audit
+line (`web.audit`) for every change.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from quart import Blueprint, request
+
+from cloudstore.domain.errors import Forbidden
+from cloudstore.web.admin import dashboard, orders, products
+from cloudstore.web.pages import common
+from cloudstore.web.session import current_user
+
+ADMIN_ROOT = "/admin"
+
+
+def login_next() -> str:
+    """Where to come back after logging in: this page, or (after a POST) the admin page the
+    form was on."""
+    if request.method in common.SAFE_METHODS:
+        return request.full_path.rstrip("?")
+    current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return current if current.startswith(ADMIN_ROOT) else ADMIN_ROOT
+
+
+def blueprint() -> Blueprint:
+    admin = Blueprint("admin", __name__, url_prefix=ADMIN_ROOT)
+    for module in (dashboard, products, orders):
+        admin.register_blueprint(module.bp)
+
+    @admin.before_request
+    async def admins_only():
+        user = await current_user(required=False)
+        if user is None:
+            return common.go(common.login_url(login_next()))
+        if not user.is_admin:
+            raise Forbidden("This part of the shop is for administrators only.")
+        await common.check_csrf()
+        return None
+
+    @admin.record_once
+    def install_macros(state) -> None:
+        env = state.app.jinja_env
+        env.globals.update(
+            next_statuses=orders.next_statuses, ORDER_ACTION_LABELS=orders.ACTION_LABELS
+        )
+
+        @state.app.before_serving
+        async def load_admin_macros() -> None:
+            env.globals["admin_ui"] = await env.get_template(
+                "admin/_macros.html"
+            ).make_module_async()
+
+    return admin

@@ -1,0 +1,128 @@
+"""Orders: every customer's, newest first, by status, paged by cursor; one order with its
+status history; moving an order along its lifecycle (the buttons are the allowed next
+statuses from `domain.orders.TRANSITIONS`; anything else is a 409 shown in place)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from quart import Blueprint, g, request, url_for
+
+from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.domain.orders import CANCELLED, STATUSES, TRANSITIONS
+from cloudstore.shop.orders import admin_set_status
+from cloudstore.web.admin.common import back_to, fragment
+from cloudstore.web.audit import audit
+from cloudstore.web.pages.common import go, hx_target, is_htmx, notify, page
+from cloudstore.web.session import backends
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+PAGE_SIZE = 20
+ACTION_LABELS = {
+    "paid": "Mark paid",
+    "shipped": "Mark shipped",
+    "delivered": "Mark delivered",
+    "cancelled": "Cancel order",
+}
+
+
+def next_statuses(status: str) -> list[str]:
+    """The statuses an order may move to next, in lifecycle order."""
+    allowed = TRANSITIONS.get(status, frozenset())
+    return [s for s in STATUSES if s in allowed]
+
+
+def list_url(status: str = "", cursor: str | None = None) -> str:
+    params = {k: v for k, v in (("status", status), ("cursor", cursor)) if v}
+    return url_for("admin.orders.index") + ("?" + urlencode(params) if params else "")
+
+
+def current_url() -> str:
+    if is_htmx():
+        parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if parts.path.startswith("/admin/orders"):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+        return list_url()
+    return request.full_path.rstrip("?")
+
+
+@bp.get("")
+async def index():
+    status = request.args.get("status", "")
+    status = status if status in STATUSES else ""
+    cursor = request.args.get("cursor") or None
+    store = backends().orders
+    try:
+        orders, next_cursor = await store.list_all(
+            status=status or None, limit=PAGE_SIZE, cursor=cursor
+        )
+    except InvalidInput:  # a stale or edited cursor: start from the newest
+        cursor = None
+        orders, next_cursor = await store.list_all(status=status or None, limit=PAGE_SIZE)
+    return await page(
+        "admin/orders.html",
+        orders=orders,
+        status_filter=status,
+        statuses=STATUSES,
+        next_url=list_url(status, next_cursor) if next_cursor else None,
+        first_url=list_url(status),
+        continued=bool(cursor),
+        here=list_url(status, cursor),
+        message=None,
+    )
+
+
+async def load(order_id: str) -> dict:
+    """Found by id alone on the all-orders index, then read consistently by its key."""
+    store = backends().orders
+    found = await store.find(order_id)
+    if found is None:
+        raise NotFound("We could not find that order.")
+    return await store.get(found["user_id"], order_id) or found
+
+
+@bp.get("/<order_id>")
+async def detail(order_id: str):
+    order = await load(order_id)
+    return await page("admin/order.html", order=order, here=current_url(), cancelled=CANCELLED)
+
+
+@bp.post("/<order_id>/status")
+async def set_status(order_id: str):
+    data = await request.form
+    new_status = str(data.get("status", ""))
+    back = back_to(data, url_for("admin.orders.detail", order_id=order_id))
+    in_row = hx_target() == f"order-{order_id}"
+    try:
+        before, after = await admin_set_status(backends(), g.user.user_id, order_id, new_status)
+    except Conflict as error:
+        current = await load(order_id)
+        message = (
+            f"This order is now {current['status']}: it cannot become {new_status}."
+            if current["status"] != new_status
+            else f"This order is already {new_status}."
+        )
+        if "changed meanwhile" in error.message:
+            message = "The order or its products changed meanwhile. Please try again."
+        if in_row:
+            return await _row(current, message=message, status=409)
+        return notify(go(back), message, "error")
+    audit("set_order_status", order_id, {"status": before["status"]}, {"status": after["status"]})
+    text = f"Order {order_id} is now {after['status']}."
+    if after["status"] == CANCELLED:
+        text += " Its stock is back in the catalog."
+    if in_row:
+        return await _row(after, toast={"kind": "success", "text": text})
+    return notify(go(back), text)
+
+
+async def _row(order: dict, *, toast=None, message=None, status=200):
+    return await fragment(
+        "admin/orders.html",
+        ["order_row"],
+        toast=toast,
+        status=status,
+        order=order,
+        here=current_url(),
+        message=message,
+    )

@@ -1,0 +1,339 @@
+"""Products: the table (search, category, low stock, paging), create, inline edit, delete,
+and stock +/− (atomic, never below zero).
+
+Every fragment is a `{% block %}` of `admin/products.html` (or `admin/product_new.html`):
+`results` for a search or a page, `row` and `edit_row` for one product. Without JavaScript
+the same URLs answer with whole pages and redirects.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from quart import Blueprint, request, url_for
+
+from cloudstore.domain.catalog import SORTS, CatalogIndex, Page, Product, encode_cursor
+from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.shop import catalog
+from cloudstore.shop.catalog import PRODUCT_ID_PATTERN
+from cloudstore.web.admin.common import back_to, fragment
+from cloudstore.web.admin.forms import (
+    MAX_DELTA,
+    ProductForm,
+    product_fields,
+    product_form,
+    product_values,
+)
+from cloudstore.web.audit import audit
+from cloudstore.web.pages.common import go, hx_target, is_htmx, notify, page
+from cloudstore.web.session import backends
+
+bp = Blueprint("products", __name__, url_prefix="/products")
+PAGE_SIZE = 20
+MAX_QUERY = 100
+SCAN_CHUNK = 500
+SORT_LABELS = {
+    "newest": "Newest first",
+    "name": "Name: A to Z",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+}
+assert set(SORT_LABELS) == set(SORTS)
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+def list_filters() -> dict:
+    args = request.args
+    category = args.get("category", "").strip().lower()
+    sort = args.get("sort", "newest")
+    return {
+        "q": " ".join(args.get("q", "").split())[:MAX_QUERY],
+        "category": category if category in backends().settings.categories else "",
+        "sort": sort if sort in SORTS else "newest",
+        "low": "1" if args.get("low") in ("1", "on", "true") else "",
+    }
+
+
+def list_url(filters: dict | None = None, cursor: str | None = None) -> str:
+    filters = filters or {}
+    params = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "newest")}
+    if cursor:
+        params["cursor"] = cursor
+    return url_for("admin.products.index") + ("?" + urlencode(params) if params else "")
+
+
+def current_list_url() -> str:
+    """The admin page this request came from (for the `next` field of no-JS forms)."""
+    if is_htmx():
+        parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if parts.path.startswith("/admin/products"):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+        return list_url()
+    return request.full_path.rstrip("?")
+
+
+def threshold() -> int:
+    return backends().settings.low_stock_threshold
+
+
+def _query(filters: dict) -> dict:
+    return {
+        "category": filters["category"] or None,
+        "q": filters["q"] or None,
+        "sort": filters["sort"],
+    }
+
+
+def low_stock_page(index: CatalogIndex, query: dict, cursor: str | None, limit: int) -> Page:
+    """The products at or under the threshold, in the chosen order, one page at a time: walk
+    the index in chunks from the cursor; the next cursor is the last product shown."""
+    limit_stock = threshold()
+    found: list[Product] = []
+    position = cursor
+    while len(found) <= limit:
+        chunk = index.query(**query, limit=SCAN_CHUNK, cursor=position)
+        for product in chunk.items:
+            if product.stock <= limit_stock:
+                found.append(product)
+                if len(found) > limit:
+                    break
+        if not chunk.next_cursor:
+            break
+        position = chunk.next_cursor
+    everything = index.query(**query, limit=max(len(index), 1)).items
+    total = sum(1 for product in everything if product.stock <= limit_stock)
+    items = found[:limit]
+    more = len(found) > limit
+    return Page(
+        items=items,
+        total=total,
+        next_cursor=encode_cursor(query["sort"], items[-1]) if more and items else None,
+    )
+
+
+def low_stock_count(index: CatalogIndex) -> int:
+    limit_stock = threshold()
+    return sum(1 for p in index.query(limit=max(len(index), 1)).items if p.stock <= limit_stock)
+
+
+@bp.get("")
+async def index():
+    filters = list_filters()
+    cursor = request.args.get("cursor") or None
+    snapshot = await backends().catalog.index()
+    query = _query(filters)
+    try:
+        if filters["low"]:
+            results = low_stock_page(snapshot, query, cursor, PAGE_SIZE)
+        else:
+            results = snapshot.query(**query, limit=PAGE_SIZE, cursor=cursor)
+    except InvalidInput:  # a stale or edited cursor: start from the top
+        cursor = None
+        if filters["low"]:
+            results = low_stock_page(snapshot, query, None, PAGE_SIZE)
+        else:
+            results = snapshot.query(**query, limit=PAGE_SIZE)
+    target = hx_target()
+    blocks = ["results"] if target == "product-results" else None
+    headers = {"HX-Push-Url": list_url(filters, cursor)} if blocks else None
+    return await page(
+        "admin/products.html",
+        blocks,
+        headers=headers,
+        filters=filters,
+        results=results,
+        next_url=list_url(filters, results.next_cursor) if results.next_cursor else None,
+        first_url=list_url(filters),
+        continued=bool(cursor),
+        sort_labels=SORT_LABELS,
+        threshold=threshold(),
+        here=list_url(filters, cursor),
+        editing=None,
+        single=False,
+    )
+
+
+# --- one product ---------------------------------------------------------------------------
+
+
+async def load(product_id: str) -> Product:
+    """The product as DynamoDB has it now (a consistent read), or 404."""
+    product = None
+    if PRODUCT_ID_PATTERN.match(product_id):
+        product = await backends().catalog.fetch(product_id)
+    if product is None:
+        raise NotFound("We could not find that product. It may have been deleted.")
+    return product
+
+
+def _row_request(product_id: str) -> bool:
+    return hx_target() == f"product-{product_id}"
+
+
+async def _row(product: Product, *, toast=None, message=None, status=200):
+    return await fragment(
+        "admin/products.html",
+        ["row"],
+        toast=toast,
+        status=status,
+        product=product,
+        threshold=threshold(),
+        here=current_list_url(),
+        message=message,
+    )
+
+
+async def _edit_page(product: Product, form: ProductForm, status: int = 200):
+    """The edit form: the row itself for htmx, else the table holding just this product."""
+    context = {
+        "product": product,
+        "form": form,
+        "threshold": threshold(),
+        "here": current_list_url(),
+    }
+    if is_htmx():
+        return await fragment("admin/products.html", ["edit_row"], status=status, **context)
+    filters = {"q": "", "category": "", "sort": "newest", "low": ""}
+    return await page(
+        "admin/products.html",
+        status=status,
+        filters=filters,
+        results=Page(items=[product], total=1, next_cursor=None),
+        next_url=None,
+        first_url=list_url(),
+        continued=False,
+        sort_labels=SORT_LABELS,
+        editing=product.product_id,
+        single=True,
+        **context,
+    )
+
+
+@bp.get("/new")
+async def new():
+    form = ProductForm(values={"category": "", "stock": "0"})
+    return await page("admin/product_new.html", form=form)
+
+
+@bp.post("")
+async def create():
+    data = await request.form
+    form = product_form(backends(), data, new=True)
+    if form.ok:
+        try:
+            product = await catalog.create_product(backends(), product_fields(form))
+        except InvalidInput as error:
+            form.message = error.message[:1].upper() + error.message[1:] + "."
+        else:
+            audit("create_product", product.product_id, None, product.as_dict())
+            response = go(list_url())
+            return notify(response, f"Created “{product.name}” ({product.product_id}).")
+    return await page("admin/product_new.html", ["create_form"], status=422, form=form)
+
+
+@bp.get("/<product_id>/edit")
+async def edit(product_id: str):
+    product = await load(product_id)
+    return await _edit_page(product, ProductForm(values=product_values(product)))
+
+
+@bp.get("/<product_id>/row")
+async def row(product_id: str):
+    """The plain row again (Cancel in the edit row); without htmx, the list."""
+    product = await load(product_id)
+    if not is_htmx():
+        return go(list_url())
+    return await _row(product)
+
+
+@bp.route("/<product_id>", methods=["PUT", "POST"])
+async def update(product_id: str):
+    """Save the edit row (PUT from htmx, POST from the no-JS form)."""
+    data = await request.form
+    product = await load(product_id)
+    form = product_form(backends(), data, new=False)
+    if not form.ok:
+        return await _edit_page(product, form, status=422)
+    delta = form.clean["stock_delta"]
+    if delta:
+        try:
+            stocked = await catalog.adjust_stock(backends(), product_id, delta)
+        except Conflict:
+            current = await load(product_id)
+            form.errors["stock_delta"] = (
+                f"Stock cannot go below zero: there are {current.stock} in stock."
+            )
+            return await _edit_page(current, form, status=409)
+        audit(
+            "adjust_stock", product_id, {"stock": stocked.stock - delta}, {"stock": stocked.stock}
+        )
+        product = stocked
+    fields = product_fields(form)
+    changed = {name: value for name, value in fields.items() if getattr(product, name) != value}
+    if changed:
+        before = {name: getattr(product, name) for name in changed}
+        product = await catalog.update_product(backends(), product_id, changed)
+        audit("update_product", product_id, before, changed)
+    text = f"Saved “{product.name}”." if changed or delta else "No changes to save."
+    toast = {"kind": "success" if changed or delta else "info", "text": text}
+    if is_htmx():
+        return await _row(product, toast=toast)
+    return notify(go(back_to(data, list_url())), toast["text"], toast["kind"])
+
+
+@bp.post("/<product_id>/stock")
+async def stock(product_id: str):
+    data = await request.form
+    try:
+        delta = int(str(data.get("delta", "")).strip())
+    except ValueError:
+        delta = 0
+    if not delta or abs(delta) > MAX_DELTA:
+        raise InvalidInput("The stock change must be a whole number other than zero.")
+    back = back_to(data, list_url())
+    try:
+        product = await catalog.adjust_stock(backends(), product_id, delta)
+    except Conflict:
+        current = await load(product_id)
+        message = f"Stock cannot go below zero: there are {current.stock} in stock."
+        if _row_request(product_id):
+            return await _row(current, message=message, status=409)
+        return notify(go(back), f"{current.name}: {message}", "error")
+    audit("adjust_stock", product_id, {"stock": product.stock - delta}, {"stock": product.stock})
+    text = f"Stock of “{product.name}” is now {product.stock}."
+    if _row_request(product_id):
+        return await _row(product, toast={"kind": "success", "text": text})
+    return notify(go(back), text)
+
+
+@bp.get("/<product_id>/delete")
+async def confirm_delete(product_id: str):
+    """The no-JS confirmation (with htmx, `hx-confirm` asks and DELETE follows)."""
+    product = await load(product_id)
+    back = back_to(request.args, list_url())
+    return await page("admin/product_delete.html", product=product, back=back)
+
+
+@bp.delete("/<product_id>")
+async def delete(product_id: str):
+    """htmx, after `hx-confirm`: the row goes (an empty swap), a toast says so."""
+    return await _delete(product_id, {})
+
+
+@bp.post("/<product_id>/delete")
+async def delete_confirmed(product_id: str):
+    """The no-JS confirmation page's form."""
+    return await _delete(product_id, await request.form)
+
+
+async def _delete(product_id: str, data):
+    product = await load(product_id)
+    await catalog.delete_product(backends(), product_id)
+    audit("delete_product", product_id, product.as_dict(), None)
+    text = f"Deleted “{product.name}”."
+    if _row_request(product_id):
+        # An empty body replaces the row; the toast arrives out of band.
+        return await fragment("admin/products.html", [], toast={"kind": "success", "text": text})
+    return notify(go(back_to(data, list_url())), text)
