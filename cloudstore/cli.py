@@ -39,7 +39,8 @@ async def _bootstrap(settings: Settings, seed_file: Path | None) -> str:
         await backends.postgres.ensure_schema()
         created = await backends.dynamo.ensure_tables()
         if seed_file and settings.products_table in created:
-            count = await load_products(backends, json.loads(seed_file.read_text()))
+            entries = json.loads(await asyncio.to_thread(seed_file.read_text))
+            count = await load_products(backends, entries)
             return f"created tables and loaded {count} products from {seed_file.name}"
         return "tables ready" if not created else f"created {', '.join(created)}"
     finally:

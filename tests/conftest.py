@@ -72,22 +72,52 @@ def seed_products() -> list[dict]:
     return json.loads(SEED_FILE.read_text())
 
 
-@pytest.fixture
-def settings(postgres_url, dynamodb, tmp_path) -> Settings:
+def make_settings(postgres_url: str, dynamodb_endpoint: str, data_dir: Path, **overrides):
+    """Settings for one app under test: shared backends, tables of its own."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    return Settings(
+    values = dict(
         database_url=postgres_url,
-        dynamodb_endpoint=dynamodb.endpoint,
+        dynamodb_endpoint=dynamodb_endpoint,
         jwt_secret_key="test-secret-" + uuid.uuid4().hex,
         products_table=f"{prefix}_Products",
         orders_table=f"{prefix}_Orders",
         cart_table=f"{prefix}_Cart",
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         catalog_refresh_seconds=0,
         backend_timeout=2.0,
         bcrypt_rounds=4,
         log_level="WARNING",
     )
+    return Settings(**{**values, **overrides})
+
+
+@pytest.fixture
+def settings(postgres_url, dynamodb, tmp_path) -> Settings:
+    return make_settings(postgres_url, dynamodb.endpoint, tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def module_settings(postgres_url, dynamodb, tmp_path_factory) -> Settings:
+    """For a module whose tests may share one app (each makes its own data)."""
+    return make_settings(postgres_url, dynamodb.endpoint, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+async def module_app(module_settings):
+    app = create_app(module_settings)
+    async with app.test_app():
+        yield app
+
+
+async def admin_headers(app) -> dict:
+    email = unique_email("admin")
+    await create_admin(
+        app.extensions["cloudstore"], email=email, password="admin-pass-1", name="Admin"
+    )
+    response = await app.test_client().post(
+        "/api/auth/login", json={"email": email, "password": "admin-pass-1"}
+    )
+    return bearer((await response.get_json())["token"])
 
 
 @pytest.fixture

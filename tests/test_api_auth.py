@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
-from cloudstore import create_app
-from cloudstore.settings import Settings
 from cloudstore.shop.accounts import create_admin
 from tests.conftest import bearer, unique_email
 
@@ -18,27 +15,13 @@ PASSWORD = "rahasia1"
 
 
 @pytest.fixture(scope="module")
-def settings(postgres_url, dynamodb, tmp_path_factory) -> Settings:
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    return Settings(
-        database_url=postgres_url,
-        dynamodb_endpoint=dynamodb.endpoint,
-        jwt_secret_key="test-secret-" + uuid.uuid4().hex,
-        products_table=f"{prefix}_Products",
-        orders_table=f"{prefix}_Orders",
-        cart_table=f"{prefix}_Cart",
-        data_dir=tmp_path_factory.mktemp("data"),
-        catalog_refresh_seconds=0,
-        backend_timeout=2.0,
-        log_level="WARNING",
-    )
+def settings(module_settings):
+    return module_settings
 
 
 @pytest.fixture(scope="module")
-async def app(settings):
-    app = create_app(settings)
-    async with app.test_app():
-        yield app
+def app(module_app):
+    return module_app
 
 
 async def sign_up(client, email: str | None = None, password: str = PASSWORD, name="Budi"):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from cloudstore import create_app
-from cloudstore.settings import Settings
 from cloudstore.shop.catalog import load_products, update_product
 from tests.conftest import bearer, register
 
@@ -46,28 +43,14 @@ EXTRA = [
 
 
 @pytest.fixture(scope="module")
-def settings(postgres_url, dynamodb, tmp_path_factory) -> Settings:
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    return Settings(
-        database_url=postgres_url,
-        dynamodb_endpoint=dynamodb.endpoint,
-        jwt_secret_key="test-secret-" + uuid.uuid4().hex,
-        products_table=f"{prefix}_Products",
-        orders_table=f"{prefix}_Orders",
-        cart_table=f"{prefix}_Cart",
-        data_dir=tmp_path_factory.mktemp("data"),
-        catalog_refresh_seconds=0,
-        backend_timeout=2.0,
-        log_level="WARNING",
-    )
+def settings(module_settings):
+    return module_settings
 
 
 @pytest.fixture(scope="module")
-async def app(settings, seed_products):
-    app = create_app(settings)
-    async with app.test_app():
-        await load_products(app.extensions["cloudstore"], seed_products + EXTRA)
-        yield app
+async def app(module_app, seed_products):
+    await load_products(module_app.extensions["cloudstore"], seed_products + EXTRA)
+    return module_app
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import socket
 import time
-import uuid
 
 import pytest
 
 from cloudstore import create_app
-from cloudstore.settings import Settings
-from cloudstore.shop.accounts import create_admin
-from tests.conftest import bearer, unique_email
+from tests.conftest import admin_headers, bearer, make_settings, unique_email
 
 LEAKS = ("Traceback", "psycopg", "botocore", "127.0.0.1", 'File "', "Exception")
 JSON = {"Content-Type": "application/json"}
@@ -19,39 +16,25 @@ REGISTER = "/api/auth/register"
 
 
 @pytest.fixture(scope="module")
-def settings(postgres_url, dynamodb, tmp_path_factory) -> Settings:
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    return Settings(
-        database_url=postgres_url,
-        dynamodb_endpoint=dynamodb.endpoint,
-        jwt_secret_key="test-secret-" + uuid.uuid4().hex,
-        products_table=f"{prefix}_Products",
-        orders_table=f"{prefix}_Orders",
-        cart_table=f"{prefix}_Cart",
-        data_dir=tmp_path_factory.mktemp("data"),
-        catalog_refresh_seconds=0,
-        backend_timeout=2.0,
-        log_level="CRITICAL",  # the outage tests log warnings on purpose
-    )
+def module_settings(postgres_url, dynamodb, tmp_path_factory):
+    # The outage tests log warnings on purpose.
+    data_dir = tmp_path_factory.mktemp("data")
+    return make_settings(postgres_url, dynamodb.endpoint, data_dir, log_level="CRITICAL")
 
 
 @pytest.fixture(scope="module")
-async def app(settings):
-    app = create_app(settings)
-    async with app.test_app():
-        yield app
+def settings(module_settings):
+    return module_settings
+
+
+@pytest.fixture(scope="module")
+def app(module_app):
+    return module_app
 
 
 @pytest.fixture(scope="module")
 async def admin(app) -> dict:
-    email = unique_email("admin")
-    await create_admin(
-        app.extensions["cloudstore"], email=email, password="admin-pass-1", name="Admin"
-    )
-    response = await app.test_client().post(
-        "/api/auth/login", json={"email": email, "password": "admin-pass-1"}
-    )
-    return bearer((await response.get_json())["token"])
+    return await admin_headers(app)
 
 
 async def envelope(response, status: int) -> dict:

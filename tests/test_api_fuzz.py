@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, given, settings
+from schemathesis.config import SchemathesisConfig
 
 from tests.test_serve import free_port
 

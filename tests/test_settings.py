@@ -56,7 +56,7 @@ def test_the_spec_variable_names_are_read():
             "RDS_PASSWORD": "p@ss word",
             "JWT_SECRET_KEY": "jwt-secret",
             "JWT_EXPIRY_HOURS": "12",
-            "DYNAMODB_ENDPOINT": "http://localhost:8000",
+            "DYNAMODB_ENDPOINT": "http://localhost:18999",
             "DYNAMODB_PRODUCTS_TABLE": "P",
             "DYNAMODB_ORDERS_TABLE": "O",
             "DYNAMODB_CART_TABLE": "C",
@@ -72,7 +72,7 @@ def test_the_spec_variable_names_are_read():
     assert (settings.rds_host, settings.rds_port) == ("db.example.internal", 6543)
     assert (settings.rds_database, settings.rds_username) == ("shop", "shopper")
     assert settings.jwt_secret_key == "jwt-secret" and settings.jwt_expiry_hours == 12
-    assert settings.dynamodb_endpoint == "http://localhost:8000"
+    assert settings.dynamodb_endpoint == "http://localhost:18999"
     assert (settings.products_table, settings.orders_table, settings.cart_table) == ("P", "O", "C")
     assert settings.tax_rate == Decimal("0.1") and settings.currency == "USD"
     assert settings.data_dir == Path("/var/lib/cloudstore")
