@@ -38,6 +38,13 @@ closes that gap by taking snapshots of moto's in-memory DynamoDB tables:
   pages are exactly moto's. Scans with an index, a filter or a projection
   still use moto's code. ``--original-scan`` turns the replacement off.
 
+* **Transactions**: moto's ``transact_write_items`` deep-copies every table a
+  transaction touches so that it can roll back, which makes one checkout on a
+  50,000-product catalogue slower than the app's request deadline. The server
+  process replaces it with moto's own loop (same checks, order, errors and
+  CancellationReasons) whose rollback puts back only the items the transaction
+  touched. ``--original-transactions`` turns the replacement off.
+
 A hard kill (SIGKILL, power loss) loses at most the writes of the last
 ``--save-interval`` seconds. This is a developer convenience, not a database.
 
@@ -110,6 +117,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -929,6 +937,274 @@ def _forget_scan_caches() -> None:
 
 
 # --------------------------------------------------------------------------
+# TransactWriteItems without copying whole tables (installed in the server process only)
+# --------------------------------------------------------------------------
+
+#: sha256 of the source of moto's ``DynamoDBBackend.transact_write_items`` that
+#: ``_FastTransactions.transact_write_items`` reimplements (moto 5.2.5). Another moto keeps
+#: its own method: a reimplementation of different code would not be faithful.
+_MOTO_TRANSACT_SOURCE_SHA256 = "0b5c3b73cdccf3268b7266a17c96e2f7e675bd20fe3f28326a1e95ffa38cf8fe"
+
+
+class _UndoLog:
+    """The previous version of every item slot a transaction touches, to put back on failure.
+
+    A slot is ``table.items[hash]`` (or ``table.items[hash][range]``); it is remembered once,
+    before the first action on it, as the Item then stored there (a deep copy when the
+    action may update it in place) or ``None`` if there was none."""
+
+    __slots__ = ("slots", "streams", "tables")
+
+    def __init__(self) -> None:
+        self.slots: dict[tuple[int, Any, Any], tuple[Any, Any, Any, bool, Any]] = {}
+        self.tables: dict[int, Any] = {}
+        self.streams: dict[int, tuple[Any, int]] = {}
+
+    def remember(self, table: Any, hash_value: Any, range_value: Any, in_place: bool) -> None:
+        slot = (id(table), hash_value, range_value)
+        if slot in self.slots:
+            return
+        if id(table) not in self.tables:
+            self.tables[id(table)] = table
+            shard = table.stream_shard
+            if shard is not None:
+                self.streams[id(table)] = (shard.items, len(shard.items))
+        # .get(): table.items is a defaultdict; looking must not create a bucket
+        bucket = table.items.get(hash_value)
+        had_bucket = bucket is not None
+        if range_value is not None:
+            old = bucket.get(range_value) if bucket is not None else None
+        else:
+            old = bucket
+        if old is not None and in_place:
+            old = copy.deepcopy(old)
+        self.slots[slot] = (table, hash_value, range_value, had_bucket, old)
+
+    def rollback(self) -> None:
+        for table, hash_value, range_value, had_bucket, old in reversed(self.slots.values()):
+            items = table.items
+            if range_value is None:
+                if old is None:
+                    items.pop(hash_value, None)
+                else:
+                    items[hash_value] = old
+                continue
+            if old is not None:
+                items[hash_value][range_value] = old
+                continue
+            bucket = items.get(hash_value)
+            if bucket is not None:
+                bucket.pop(range_value, None)
+                if not had_bucket and not bucket:
+                    del items[hash_value]
+        for table in self.tables.values():
+            shard = table.stream_shard
+            saved = self.streams.get(id(table))
+            if shard is not None and saved is not None and shard.items is saved[0]:
+                del shard.items[saved[1] :]
+            _table_rewritten(table)
+
+
+def _table_rewritten(table: Any) -> None:
+    """Item objects of ``table`` were replaced behind the patched put/delete: rebuild its
+    scan view (and do not trust cached sizes of the objects put back)."""
+    if _fast_scan is not None:
+        table.__dict__[_WRITES_ATTR] = next(_fast_scan._counter)
+
+
+class _FastTransactions:
+    """A replacement for moto's ``DynamoDBBackend.transact_write_items``.
+
+    moto deep-copies every table a transaction touches before it starts, so that it can
+    put the copy back if the transaction fails: with 50,000 products one checkout takes
+    seconds. This is moto's method line by line (conditions checked and actions applied
+    item by item in request order, a failed condition recorded and the remaining actions
+    still run, so the CancellationReasons are exactly moto's, duplicate items and
+    validation errors raised as they are), except that the rollback restores only the
+    item slots the transaction touched (:class:`_UndoLog`). One deliberate difference:
+    moto raises ``TransactWriteSingleOpException`` (an item with two operations) outside
+    its rollback, leaving the earlier actions applied; here every failure rolls back.
+
+    Thread safety: the server runs one request at a time (``_WriteTracker.serial``).
+    """
+
+    def __init__(self) -> None:
+        from moto.dynamodb.models import DynamoDBBackend
+
+        self.backend_cls = DynamoDBBackend
+        self.original = DynamoDBBackend.transact_write_items
+        self.installed = False
+        self.calls = 0
+        self.rollbacks = 0
+
+    def compatible(self) -> bool:
+        import hashlib
+
+        try:
+            source = inspect.getsource(self.original)
+        except (OSError, TypeError):
+            return False
+        digest = hashlib.sha256(textwrap.dedent(source).encode()).hexdigest()
+        return digest == _MOTO_TRANSACT_SOURCE_SHA256
+
+    def install(self) -> bool:
+        if not self.compatible():
+            log.warning(
+                "moto's transact_write_items changed; keeping moto's own (table-copying) one"
+            )
+            return False
+        fast = self
+
+        def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+            return fast.transact_write_items(backend, transact_items)
+
+        transact_write_items.__name__ = self.original.__name__
+        transact_write_items.__doc__ = self.original.__doc__
+        transact_write_items.__wrapped__ = self.original  # type: ignore[attr-defined]
+        self.backend_cls.transact_write_items = transact_write_items
+        self.installed = True
+        return True
+
+    def uninstall(self) -> None:
+        if self.installed:
+            self.backend_cls.transact_write_items = self.original
+            self.installed = False
+
+    def transact_write_items(self, backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        from moto.dynamodb.exceptions import TooManyTransactionsException
+
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        self.calls += 1
+        undo = _UndoLog()
+        try:
+            self._apply(backend, transact_items, undo)
+        except BaseException:
+            self.rollbacks += 1
+            undo.rollback()
+            raise
+
+    @staticmethod
+    def _apply(backend: Any, transact_items: list[dict[str, Any]], undo: _UndoLog) -> None:
+        """moto 5.2.5's loop; the comments marked "undo" are the only additions."""
+        from moto.dynamodb.comparisons import get_filter_expression
+        from moto.dynamodb.exceptions import (
+            ConditionalCheckFailed,
+            MockValidationException,
+            MultipleTransactionsException,
+            TransactionCanceledException,
+            TransactWriteSingleOpException,
+        )
+
+        target_items: set[tuple[str, str]] = set()
+
+        def check_unicity(table_name: str, key: dict[str, Any]) -> None:
+            item = (str(table_name), str(dict(sorted(key.items()))))
+            if item in target_items:
+                raise MultipleTransactionsException()
+            target_items.add(item)
+
+        errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
+        for item in transact_items:
+            original_item: dict[str, Any] | None = None
+            if len(list(item.keys())) > 1:
+                raise TransactWriteSingleOpException
+
+            try:
+                op_type, op = next(iter(item.items()))
+                if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                    raise ValueError("Unsupported transaction operation")
+
+                table_name = op["TableName"]
+                condition_expression = op.get("ConditionExpression")
+                expression_attribute_names = op.get("ExpressionAttributeNames")
+                expression_attribute_values = op.get("ExpressionAttributeValues")
+                return_values_on_condition_check_failure = op.get(
+                    "ReturnValuesOnConditionCheckFailure"
+                )
+
+                if op_type == "Put":
+                    attrs = op["Item"]
+                    table = backend.get_table(table_name)
+                    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = attrs[table.range_key_attr]
+                else:
+                    key = op["Key"]
+
+                check_unicity(table_name, key)
+
+                # undo: backend.get_item below does exactly these two calls (so they raise
+                # what it would raise) and every action writes only this slot
+                table = backend.get_table(table_name)
+                hash_value, range_value = backend.get_keys_value(table, key)
+                undo.remember(table, hash_value, range_value, in_place=op_type == "Update")
+
+                current = backend.get_item(table_name, key)
+                if condition_expression is not None:
+                    condition_op = get_filter_expression(
+                        condition_expression,
+                        expression_attribute_names,
+                        expression_attribute_values,
+                    )
+                    if not condition_op.expr(current):
+                        if return_values_on_condition_check_failure == "ALL_OLD" and current:
+                            original_item = current.to_json()["Attributes"]
+                        raise ConditionalCheckFailed(item=original_item)
+
+                if op_type == "Put":
+                    attrs = op["Item"]
+                    backend.put_item(
+                        table_name,
+                        attrs,
+                        condition_expression=condition_expression,
+                        expression_attribute_names=expression_attribute_names,
+                        expression_attribute_values=expression_attribute_values,
+                    )
+                elif op_type == "Delete":
+                    backend.delete_item(
+                        table_name,
+                        key,
+                        condition_expression=condition_expression,
+                        expression_attribute_names=expression_attribute_names,
+                        expression_attribute_values=expression_attribute_values,
+                    )
+                elif op_type == "Update":
+                    update_expression = op["UpdateExpression"]
+                    backend.update_item(
+                        table_name,
+                        key,
+                        update_expression=update_expression,
+                        condition_expression=condition_expression,
+                        expression_attribute_names=expression_attribute_names,
+                        expression_attribute_values=expression_attribute_values,
+                    )
+                errors.append((None, None, None))
+            except (MultipleTransactionsException, MockValidationException):
+                raise  # undo: the caller rolls back
+            except ConditionalCheckFailed as e:
+                errors.append(("ConditionalCheckFailed", str(e.message), original_item))  # type: ignore[arg-type]
+            except Exception as e:  # moto: "For other exceptions, capture their details"
+                errors.append((type(e).__name__, str(e), original_item))  # type: ignore[arg-type]
+
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)  # undo: the caller rolls back
+
+
+_fast_transactions: _FastTransactions | None = None
+
+
+def install_fast_transactions() -> _FastTransactions | None:
+    """Replace moto's ``transact_write_items`` in this process (the server process only)."""
+    global _fast_transactions
+    if _fast_transactions is None:
+        candidate = _FastTransactions()
+        if candidate.install():
+            _fast_transactions = candidate
+    return _fast_transactions
+
+
+# --------------------------------------------------------------------------
 # The server process
 # --------------------------------------------------------------------------
 
@@ -1133,6 +1409,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="serve Scan with moto's own (quadratic) implementation; for comparisons",
     )
+    parser.add_argument(
+        "--original-transactions",
+        action="store_true",
+        help="serve TransactWriteItems with moto's own (table-copying) implementation; "
+        "for comparisons",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every save")
     args = parser.parse_args(argv)
     if args.save_interval <= 0:
@@ -1204,6 +1486,8 @@ def main(argv: list[str] | None = None) -> int:
         del state
     if not args.original_scan:
         install_fast_scan()
+    if not args.original_transactions:
+        install_fast_transactions()
     # The restored tables live as long as the process: keep the GC from
     # re-scanning them on every full collection.
     gc.freeze()
@@ -1442,6 +1726,7 @@ def start_local_dynamodb(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     verbose: bool = False,
     fast_scan: bool = True,
+    fast_transactions: bool = True,
 ) -> LocalDynamo:
     """Spawn the local DynamoDB server and wait until it accepts requests.
 
@@ -1479,6 +1764,8 @@ def start_local_dynamodb(
         cmd.append("--verbose")
     if not fast_scan:
         cmd.append("--original-scan")
+    if not fast_transactions:
+        cmd.append("--original-transactions")
     process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
         cmd,
         stdin=subprocess.DEVNULL,

@@ -499,97 +499,6 @@ def test_child_saves_and_exits_when_its_parent_is_killed(tmp_path: Path) -> None
     assert orphan["Items"] == [{"pk": {"S": "kept"}}]
 
 
-def test_save_and_restore_20k_items_timing(
-    tmp_path: Path, start: Callable[..., LocalDynamo], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Performance sanity check: prints timings, asserts only correctness."""
-    n = 20_000
-    state = tmp_path / "dynamo.json"
-
-    t0 = time.perf_counter()
-    server = start(tmp_path / "empty.json")
-    empty_start = time.perf_counter() - t0
-    server.stop()
-
-    # Build a state file the way the server writes it (format 1).
-    items = [
-        {
-            "pk": {"S": f"PRODUCT#{i // 10:05d}"},
-            "sk": {"S": f"VARIANT#{i % 10}"},
-            "category": {"S": f"cat-{i % 17}"},
-            "price": {"N": f"{i % 1000}.{i % 100:02d}"},
-            "name": {"S": f"Product number {i} with a reasonably long name"},
-            "in_stock": {"BOOL": i % 3 == 0},
-            "tags": {"SS": ["a", f"t{i % 5}"]},
-            "dims": {"M": {"w": {"N": "10.5"}, "h": {"N": str(i)}, "none": {"NULL": True}}},
-            "history": {"L": [{"N": "1"}, {"S": "two"}, {"M": {"x": {"BOOL": False}}}]},
-        }
-        for i in range(n)
-    ]
-    spec = {
-        "TableName": "products",
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "category", "AttributeType": "S"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "by_category",
-                "KeySchema": [{"AttributeName": "category", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        "Items": items,
-    }
-    state.write_text(
-        json.dumps(
-            {"format": 1, "accounts": {DEFAULT_ACCOUNT: {REGION: {"tables": [spec]}}}},
-        )
-    )
-    size_mb = state.stat().st_size / 1e6
-
-    t0 = time.perf_counter()
-    server = start(state, save_interval=3600)
-    restore_wall = time.perf_counter() - t0
-    c = client(server)
-    assert c.describe_table(TableName="products")["Table"]["ItemCount"] == n
-    got = c.get_item(TableName="products", Key={"pk": items[1234]["pk"], "sk": items[1234]["sk"]})
-    assert got["Item"] == items[1234]
-    c.put_item(TableName="products", Item={"pk": {"S": "NEW"}, "sk": {"S": "ONE"}})
-
-    t0 = time.perf_counter()
-    assert server.stop(timeout=60) == 0  # the shutdown save of 20,001 items
-    stop_wall = time.perf_counter() - t0
-    log_text = server.stderr_tail()
-    restore_log = re.search(r"restored .* in ([\d.]+)s", log_text)
-    save_log = re.search(r"saved .* in ([\d.]+)s \(snapshot ([\d.]+)s, write ([\d.]+)s\)", log_text)
-    assert restore_log and save_log, log_text
-
-    t0 = time.perf_counter()
-    server = start(state, save_interval=3600)
-    restart_wall = time.perf_counter() - t0
-    assert client(server).describe_table(TableName="products")["Table"]["ItemCount"] == n + 1
-    server.stop()
-
-    with capsys.disabled():
-        print(
-            f"\n[localdynamo] {n} items, state file {size_mb:.1f} MB\n"
-            f"[localdynamo]   start with empty state:  {empty_start:.2f}s wall\n"
-            f"[localdynamo]   restore (child log):     {float(restore_log[1]):.2f}s "
-            f"(start to READY {restore_wall:.2f}s wall)\n"
-            f"[localdynamo]   save (child log):        {float(save_log[1]):.2f}s = snapshot "
-            f"{float(save_log[2]):.2f}s + write {float(save_log[3]):.2f}s "
-            f"(SIGTERM to exit {stop_wall:.2f}s wall)\n"
-            f"[localdynamo]   restart with {n + 1} items: {restart_wall:.2f}s wall"
-        )
-
-
 # --------------------------------------------------------------------------- the fast Scan
 
 
@@ -755,87 +664,280 @@ def test_fast_scan_returns_exactly_what_motos_scan_returns(
     compare("after writes")
 
 
-def test_fast_scan_timing_50k_items_4_segments(
-    tmp_path: Path, start: Callable[..., LocalDynamo], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Prints the time of a full 4-segment parallel Scan; asserts only the item count.
+# --------------------------------------------------------------------------- TransactWriteItems
 
-    moto's own scan is quadratic: it is given a time budget and its total is projected
-    from the part it finished."""
-    n = int(os.environ.get("CLOUDSTORE_SCAN_TIMING_ITEMS", "50000"))
-    budget = float(os.environ.get("CLOUDSTORE_SCAN_TIMING_BUDGET", "20"))
-    items = [
-        {
-            "product_id": {"S": f"P{i:06d}"},
-            "category": {"S": ("compute", "storage", "database", "networking")[i % 4]},
-            "name": {"S": f"Nimbus Compute Instance {i}"},
-            "description": {"S": "A reasonably long product description. " * 18},
-            "price": {"N": f"{i % 1000}.50"},
-            "image_url": {"S": "/static/img/products/lambda.svg"},
-            "stock": {"N": str(i % 50)},
-            "created_at": {"S": "2024-01-01T00:00:00.000Z"},
-        }
-        for i in range(n)
+
+def _txn_state(n_stock: int = 20) -> dict[str, Any]:
+    stock = [
+        {"pk": {"S": f"S{i:02d}"}, "n": {"N": str(i)}, "tags": {"SS": ["a", f"t{i}"]}}
+        for i in range(n_stock)
     ]
-    spec = {
-        "TableName": "Products",
-        "KeySchema": [
-            {"AttributeName": "product_id", "KeyType": "HASH"},
-            {"AttributeName": "category", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": "product_id", "AttributeType": "S"},
-            {"AttributeName": "category", "AttributeType": "S"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "Items": items,
+    orders = [
+        {"pk": {"S": f"U{i % 3}"}, "sk": {"N": str(i)}, "amount": {"N": f"{i}.25"}}
+        for i in range(9)
+    ]
+
+    def spec(name: str, keys: list[tuple[str, str, str]], items: list[dict]) -> dict:
+        return {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": a, "KeyType": k} for a, _, k in keys],
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t, _ in keys],
+            "BillingMode": "PAY_PER_REQUEST",
+            "Items": items,
+        }
+
+    tables = [
+        spec("stock", [("pk", "S", "HASH")], stock),
+        spec("orders", [("pk", "S", "HASH"), ("sk", "N", "RANGE")], orders),
+    ]
+    return {"format": 1, "accounts": {DEFAULT_ACCOUNT: {REGION: {"tables": tables}}}}
+
+
+def _contents(c: Any) -> dict[str, list[tuple]]:
+    """Every item of both tables, through the (fast or moto's) paged Scan and GetItem."""
+    out: dict[str, list[tuple]] = {}
+    for name in ("stock", "orders"):
+        pages = _scan_pages(c, TableName=name, Limit=4)
+        items = [item for page in pages for item in page[0]]
+        keys = ("pk", "sk") if name == "orders" else ("pk",)
+        for item in items:  # GetItem agrees with Scan
+            got = c.get_item(TableName=name, Key={k: item[k] for k in keys}, ConsistentRead=True)
+            assert got["Item"] == item
+        out[name] = [json.dumps(item, sort_keys=True) for item in items]
+    return out
+
+
+def _transact(c: Any, actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The outcome of one TransactWriteItems: ok, or the error code, message and reasons."""
+    try:
+        c.transact_write_items(TransactItems=actions)
+    except c.exceptions.ClientError as exc:
+        error = exc.response["Error"]
+        return {
+            "code": error["Code"],
+            "message": error.get("Message"),
+            "reasons": exc.response.get("CancellationReasons"),
+        }
+    return {"code": None}
+
+
+def _put(table: str, item: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"Put": {"TableName": table, "Item": item, **extra}}
+
+
+def _update(table: str, key: dict[str, Any], expr: str, **extra: Any) -> dict[str, Any]:
+    return {"Update": {"TableName": table, "Key": key, "UpdateExpression": expr, **extra}}
+
+
+def _delete(table: str, key: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"Delete": {"TableName": table, "Key": key, **extra}}
+
+
+def _check(table: str, key: dict[str, Any], cond: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "ConditionCheck": {"TableName": table, "Key": key, "ConditionExpression": cond, **extra}
     }
-    state = json.dumps({"format": 1, "accounts": {DEFAULT_ACCOUNT: {REGION: {"tables": [spec]}}}})
 
-    def full_scan(server: LocalDynamo, deadline: float) -> tuple[int, float, bool]:
-        counts = [0] * 4
-        done = [False] * 4
 
-        def segment(number: int) -> None:
-            body: dict[str, Any] = {"TableName": "Products", "Segment": number, "TotalSegments": 4}
-            while time.monotonic() < deadline:
-                page = _raw_scan(server.endpoint, body)
-                counts[number] += page["Count"]
-                if "LastEvaluatedKey" not in page:
-                    done[number] = True
-                    return
-                body["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def _s(pk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}}
 
-        started = time.perf_counter()
-        threads = [threading.Thread(target=segment, args=(k,)) for k in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return sum(counts), time.perf_counter() - started, all(done)
 
-    lines = []
-    for label, fast in (("fast scan", True), ("moto's scan", False)):
-        path = tmp_path / f"{label[:4]}.json"
-        path.write_text(state)
-        server = start(path, save_interval=3600, fast_scan=fast)
-        limit = time.monotonic() + (3600 if fast else budget)
-        count, seconds, complete = full_scan(server, limit)
-        if fast:
-            assert complete and count == n
-            count2, seconds2, _ = full_scan(server, time.monotonic() + 3600)
-            lines.append(f"{label}: {n} items in {seconds:.2f}s (again: {seconds2:.2f}s)")
-        elif complete:
-            lines.append(f"{label}: {n} items in {seconds:.2f}s")
+def _o(pk: str, sk: int) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+
+
+_DECREMENT = {
+    "ConditionExpression": "n >= :one",
+    "ExpressionAttributeValues": {":one": {"N": "1"}},
+}
+
+#: (label, actions, what the fast server must show: "unchanged" or "changed")
+_TRANSACTIONS: list[tuple[str, list[dict[str, Any]], str]] = [
+    (
+        "condition fails in the middle; a Put would create, Updates would change and create",
+        [
+            _put("orders", {**_o("U9", 1), "amount": {"N": "3"}}),
+            _update("stock", _s("S05"), "SET n = n - :one", **_DECREMENT),
+            _update("stock", _s("S00"), "SET n = n - :one", **_DECREMENT),  # n = 0: fails
+            _delete("stock", _s("S07")),
+            _update(
+                "orders",
+                _o("U0", 0),
+                "SET paid = :t",
+                ExpressionAttributeValues={":t": {"BOOL": True}},
+            ),
+            _update(
+                "orders",
+                _o("U7", 7),
+                "SET amount = :t",
+                ExpressionAttributeValues={":t": {"N": "1"}},
+            ),
+            _put("stock", {**_s("S06"), "n": {"N": "60"}}),
+        ],
+        "unchanged",
+    ),
+    (
+        "two failed conditions, ALL_OLD on one, a failing ConditionCheck on a missing item",
+        [
+            _update(
+                "stock", _s("S03"), "ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}}
+            ),
+            _check(
+                "stock",
+                _s("S04"),
+                "n > :big",
+                ExpressionAttributeValues={":big": {"N": "100"}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            ),
+            _delete("orders", _o("U1", 1), ConditionExpression="attribute_exists(nope)"),
+            _check("orders", _o("U5", 5), "attribute_exists(pk)"),
+            _put("orders", {**_o("U2", 50), "amount": {"N": "9"}}),
+        ],
+        "unchanged",
+    ),
+    (
+        "the last action fails: everything before it is undone",
+        [
+            _update("stock", _s("S10"), "REMOVE tags"),
+            _put("stock", _s("S99")),
+            _delete("orders", _o("U2", 2)),
+            _check("stock", _s("S01"), "attribute_not_exists(pk)"),
+        ],
+        "unchanged",
+    ),
+    (
+        "a Put, an Update, a Delete and a ConditionCheck that all succeed",
+        [
+            _put(
+                "orders",
+                {**_o("U4", 4), "amount": {"N": "12.5"}},
+                ConditionExpression="attribute_not_exists(pk)",
+            ),
+            _update("stock", _s("S09"), "SET n = n - :one", **_DECREMENT),
+            _delete("orders", _o("U0", 3), ConditionExpression="attribute_exists(pk)"),
+            _check(
+                "stock", _s("S08"), "n = :eight", ExpressionAttributeValues={":eight": {"N": "8"}}
+            ),
+            _update(
+                "orders",
+                _o("U8", 8),
+                "SET amount = :t",
+                ExpressionAttributeValues={":t": {"N": "2"}},
+            ),
+        ],
+        "changed",
+    ),
+    (
+        "two actions on the same item",
+        [
+            _put("orders", {**_o("U6", 60)}),
+            _update("stock", _s("S11"), "SET n = :z", ExpressionAttributeValues={":z": {"N": "0"}}),
+            _check("stock", _s("S11"), "attribute_exists(pk)"),
+        ],
+        "unchanged",
+    ),
+    (
+        "the same item twice after a failed condition",
+        [
+            _delete("stock", _s("S12"), ConditionExpression="attribute_not_exists(pk)"),
+            _put("stock", _s("S13")),
+            _delete("stock", _s("S13")),
+        ],
+        "unchanged",
+    ),
+    (
+        "a key without its range attribute after two writes",
+        [
+            _put("stock", {**_s("S14"), "n": {"N": "140"}}),
+            _update(
+                "orders", _o("U1", 4), "SET x = :x", ExpressionAttributeValues={":x": {"S": "x"}}
+            ),
+            _delete("orders", {"pk": {"S": "U1"}}),
+        ],
+        "unchanged",
+    ),
+    (
+        "an update that fails while being applied",
+        [
+            _put("stock", {**_s("S15"), "n": {"N": "150"}}),
+            _update(
+                "stock", _s("S16"), "SET n = n + :s", ExpressionAttributeValues={":s": {"S": "x"}}
+            ),
+            _update(
+                "orders",
+                _o("U0", 6),
+                "SET amount = amount + :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            ),
+        ],
+        "unchanged",
+    ),
+    (
+        "a table that does not exist",
+        [
+            _put("stock", {**_s("S17"), "n": {"N": "170"}}),
+            _check("no-such-table", _s("S17"), "attribute_exists(pk)"),
+        ],
+        "unchanged",
+    ),
+]
+
+
+def test_transactions_roll_back_exactly_like_moto(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    """The same transactions on a server with the per-item undo and one with moto's
+    table-copying transact_write_items give the same answers and the same tables; a
+    failed transaction leaves every item as it was (checked through GetItem and the fast
+    paged Scan, whose caches must follow the rollback)."""
+    state = json.dumps(_txn_state())
+    (tmp_path / "fast.json").write_text(state)
+    (tmp_path / "moto.json").write_text(state)
+    fast_server = start(tmp_path / "fast.json", save_interval=3600)
+    fast = client(fast_server)
+    moto = client(start(tmp_path / "moto.json", save_interval=3600, fast_transactions=False))
+
+    assert _contents(fast) == _contents(moto)
+    for label, actions, effect in _TRANSACTIONS:
+        before = _contents(fast)
+        got, want = _transact(fast, actions), _transact(moto, actions)
+        assert got == want, label
+        after = _contents(fast)
+        if effect == "unchanged":
+            assert got["code"] is not None, label
+            assert after == before, label
         else:
-            # pages cost ~ the items before them, so time grows with the square of items
-            projected = seconds * (n / max(count, 1)) ** 2
-            lines.append(
-                f"{label}: {count} of {n} items in {seconds:.1f}s (budget); "
-                f"projected full scan ~{projected:.0f}s"
-            )
-        server.stop()
-    with capsys.disabled():
-        print("\n[localdynamo] 4-segment parallel Scan, ~1 KB items")
-        for line in lines:
-            print(f"[localdynamo]   {line}")
+            assert got["code"] is None, (label, got)
+            assert after != before, label
+        assert after == _contents(moto), label
+
+    # spot checks of what moto answered (and we must too)
+    outcomes = [_transact(fast, actions) for _, actions, _ in _TRANSACTIONS[:2]]
+    assert outcomes[0]["code"] == "TransactionCanceledException"
+    assert [r["Code"] for r in outcomes[0]["reasons"]] == [
+        "None",
+        "None",
+        "ConditionalCheckFailed",
+        "None",
+        "None",
+        "None",
+        "None",
+    ]
+    assert [r["Code"] for r in outcomes[1]["reasons"]] == [
+        "None",
+        "ConditionalCheckFailed",
+        "ConditionalCheckFailed",
+        "ConditionalCheckFailed",
+        "None",
+    ]
+    assert outcomes[1]["reasons"][1]["Item"]["n"] == {"N": "4"}
+    assert _transact(fast, _TRANSACTIONS[4][1])["code"] == "ValidationException"
+
+    assert "keeping moto's own" not in fast_server.stderr_tail()  # the undo log was in use
+
+    # the successful mix really applied every action
+    assert "Item" not in fast.get_item(TableName="orders", Key=_o("U0", 3))
+    assert fast.get_item(TableName="stock", Key=_s("S09"))["Item"]["n"] == {"N": "8"}
+    assert fast.get_item(TableName="orders", Key=_o("U4", 4))["Item"]["amount"] == {"N": "12.5"}
+    assert fast.get_item(TableName="orders", Key=_o("U8", 8))["Item"]["amount"] == {"N": "2"}
