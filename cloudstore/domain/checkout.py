@@ -10,13 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cloudstore.domain.address import REQUIRED_ADDRESS_FIELDS
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.catalog import Product, utc_now_iso
 from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
 from cloudstore.domain.orders import PENDING, new_order_id
 from cloudstore.domain.pricing import Quote, price_cart
-
-ADDRESS_FIELDS = ("name", "phone", "address", "city", "postal_code")
 
 
 class OutOfStock(Conflict):
@@ -102,7 +101,9 @@ def plan_checkout(
     if len(lines) > MAX_LINES:
         raise InvalidInput(f"an order may hold at most {MAX_LINES} different products")
     missing = [
-        field for field in ADDRESS_FIELDS if not str(shipping_address.get(field, "")).strip()
+        field
+        for field in REQUIRED_ADDRESS_FIELDS
+        if not str(shipping_address.get(field, "")).strip()
     ]
     if missing:
         raise InvalidInput(f"shipping_address is missing: {', '.join(missing)}")

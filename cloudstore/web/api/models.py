@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from cloudstore.auth import EMAIL_PATTERN
+from cloudstore.domain.address import PHONE_PATTERN, POSTAL_CODE_PATTERN
 from cloudstore.domain.cart import MAX_LINES, MAX_QUANTITY
 from cloudstore.domain.catalog import MAX_LIMIT, SORTS
 from cloudstore.domain.orders import STATUSES
@@ -66,9 +67,13 @@ def whole(ge: int, le: int, **schema_extra):
     ]
 
 
-# PostgreSQL text cannot hold NUL, and no field of ours needs it.
-NO_NUL = r"^[^\x00]*$"
-NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# No control characters (PostgreSQL text cannot even hold NUL); tab and newlines are fine.
+# NOT_BLANK needs one character that str.strip() keeps: values are stripped, then checked.
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+NOT_BLANK = (
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85\xa0]"
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+)
 Price = Annotated[
     Decimal,
     BeforeValidator(_price),
@@ -79,7 +84,7 @@ Money = Annotated[
     BeforeValidator(_money),
     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1e15}),
 ]
-Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, pattern=NO_NUL)]
+Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, pattern=NO_CONTROL)]
 ProductId = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=NOT_BLANK),
@@ -102,12 +107,14 @@ Email = Annotated[
 class RegisterBody(Body):
     name: Annotated[Text, StringConstraints(min_length=1, max_length=255, pattern=NOT_BLANK)]
     email: Email
-    password: Annotated[StrictStr, StringConstraints(min_length=6, max_length=72, pattern=NO_NUL)]
+    password: Annotated[
+        StrictStr, StringConstraints(min_length=6, max_length=72, pattern=NO_CONTROL)
+    ]
 
 
 class LoginBody(Body):
     email: Annotated[Text, StringConstraints(max_length=254)]
-    password: Annotated[StrictStr, StringConstraints(max_length=1024, pattern=NO_NUL)]
+    password: Annotated[StrictStr, StringConstraints(max_length=1024, pattern=NO_CONTROL)]
 
 
 class UserOut(BaseModel):
@@ -248,28 +255,32 @@ class CartEnvelope(BaseModel):
 
 
 def _field(max_length: int, min_length: int = 1):
-    pattern = NOT_BLANK if min_length else NO_NUL
+    pattern = NOT_BLANK if min_length else NO_CONTROL
     return Annotated[
         Text, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
     ]
 
 
+Phone = Annotated[Text, StringConstraints(pattern=PHONE_PATTERN)]
+PostalCode = Annotated[Text, StringConstraints(pattern=POSTAL_CODE_PATTERN)]
+
+
 class Address(Body):
     name: _field(255)  # type: ignore[valid-type]
-    phone: Annotated[Text, StringConstraints(pattern=r"^\+?[0-9 ()\-]{6,20}$")]
+    phone: Phone
     address: _field(500)  # type: ignore[valid-type]
     city: _field(120)  # type: ignore[valid-type]
     state: _field(120, 0) | None = None  # type: ignore[valid-type]
-    postal_code: Annotated[Text, StringConstraints(pattern=r"^[A-Za-z0-9 \-]{3,10}$")]
+    postal_code: PostalCode
 
 
 class AddressUpdate(Body):
     name: _field(255) | None = None  # type: ignore[valid-type]
-    phone: Annotated[Text, StringConstraints(pattern=r"^\+?[0-9 ()\-]{6,20}$")] | None = None
+    phone: Phone | None = None
     address: _field(500)  # type: ignore[valid-type]
     city: _field(120)  # type: ignore[valid-type]
     state: _field(120, 0) | None = None  # type: ignore[valid-type]
-    postal_code: Annotated[Text, StringConstraints(pattern=r"^[A-Za-z0-9 \-]{3,10}$")]
+    postal_code: PostalCode
 
 
 class OrderBody(Body):

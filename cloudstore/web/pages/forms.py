@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cloudstore.auth import check_password_rules, normalize_email
+from cloudstore.domain.address import PHONE, POSTAL_CODE
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.shop.accounts import clean_name
 
-PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
-POSTAL_CODE = re.compile(r"^[A-Za-z0-9 \-]{3,10}$")
 LIMITS = {"name": 255, "phone": 20, "address": 500, "city": 120, "state": 120, "postal_code": 10}
 ADDRESS_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
 
@@ -28,7 +26,9 @@ class Form:
 
 
 def _text(data: Mapping[str, str], name: str) -> str:
-    return " ".join(str(data.get(name, "")).split())
+    """Whitespace collapsed and control characters (NUL among them) dropped."""
+    text = "".join(ch for ch in str(data.get(name, "")) if ch.isprintable() or ch.isspace())
+    return " ".join(text.split())
 
 
 def _capitalized(error: InvalidInput) -> str:
