@@ -12,7 +12,9 @@ from cloudstore.money import parse_price
 
 PRODUCT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # http(s) anywhere, or a path under /static/; never "..", quotes or angle brackets.
-SAFE_IMAGE_URL = re.compile(r"^(?!.*\.\.)(https?://[^\s\"'<>]+|/static/[A-Za-z0-9_./-]+)$")
+SAFE_IMAGE_URL = re.compile(
+    r"^(?!.*\.\.)(https?://[^\s\"'<>\x00-\x1f\x7f]+|/static/[A-Za-z0-9_./-]+)$"
+)
 MAX_STOCK = 10_000_000
 
 
