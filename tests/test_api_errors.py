@@ -208,3 +208,53 @@ async def test_postgres_unreachable_fails_login_with_503_but_products_still_list
     assert login.headers.get("Retry-After")
     assert products.status_code == 200
     assert (await products.get_json())["success"] is True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x" * 100_000, "price": 1000, "category": "compute"},
+        {"name": "ok", "description": "d" * 100_000, "price": 1000, "category": "compute"},
+        {
+            "name": "ok",
+            "price": 1000,
+            "category": "compute",
+            "image_url": "https://a.io/" + "p" * 5000,
+        },
+    ],
+)
+async def test_very_long_strings_are_a_400(client, admin, body):
+    await envelope(await client.post("/api/admin/products", json=body, headers=admin), 400)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Zürich 東京 🚀", "\u202eevil\u202c", "e\u0301\u0301\u0301", "\ufeffBOM", "a\u200bb"],
+)
+async def test_odd_unicode_in_text_is_stored_and_returned_as_is(client, admin, name):
+    response = await client.post(
+        "/api/admin/products",
+        json={"name": name, "price": 1000, "category": "compute"},
+        headers=admin,
+    )
+    assert response.status_code == 201
+    body = await response.get_json()
+    fetched = await client.get(f"/api/products/{body['data']['product_id']}")
+    assert (await fetched.get_json())["data"]["name"] == name.strip()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/admin/products", {"name": "n", "price": -1, "category": "compute"}),
+        ("/api/admin/products", {"name": "n", "price": 1, "category": "compute", "stock": -5}),
+        ("/api/cart", {"items": [{"product_id": "PROD-LAMBDA-10M", "quantity": -1}]}),
+    ],
+)
+async def test_negative_numbers_are_a_400(client, admin, path, body):
+    await envelope(await client.post(path, json=body, headers=admin), 400)
+
+
+async def test_a_body_of_many_small_lines_is_refused_not_processed(client, admin):
+    items = [{"product_id": f"P{n}", "quantity": 1} for n in range(5000)]
+    await envelope(await client.post("/api/cart", json={"items": items}, headers=admin), 400)
