@@ -20,12 +20,15 @@ def _finish_in_flight_on_sigterm() -> None:
     multiprocessing makes the main process wait for it to finish. A worker whose main process
     is gone takes SIGTERM as usual.
     """
-    parent = multiprocessing.parent_process()
-    if parent is None:  # not a hypercorn worker process (workers = 0, or an import elsewhere)
+    if multiprocessing.parent_process() is None:  # not a hypercorn worker (workers = 0, ...)
         return
+    parent_pid = os.getppid()
 
     def on_sigterm(_signum, _frame) -> None:
-        if parent.is_alive():
+        # getppid, not parent.is_alive(): a handler may run again while the first one is still
+        # inside it (hypercorn sends SIGTERM twice), and is_alive() imports lazily, which fails
+        # when re-entered. A worker whose main process died is re-parented.
+        if os.getppid() == parent_pid:
             return
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)

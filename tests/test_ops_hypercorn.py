@@ -243,7 +243,9 @@ def test_a_request_in_flight_when_sigterm_arrives_completes(postgres_url, dynamo
             wait_until(lambda: _locks_waited_on(postgres_url) >= 1, 15, "the login to block")
             server.process.send_signal(signal.SIGTERM)
             time.sleep(1.0)
-            assert server.process.poll() is None, "hypercorn exited with a request in flight"
+            assert server.process.poll() is None, (
+                "hypercorn exited with a request in flight:\n" + server.output()
+            )
             assert in_flight.is_alive()
             locker.rollback()
         in_flight.join(timeout=30)
