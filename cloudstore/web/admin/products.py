@@ -25,12 +25,12 @@ from cloudstore.web.admin.forms import (
     product_values,
 )
 from cloudstore.web.audit import audit
+from cloudstore.web.pages.catalog import catalog_filters
 from cloudstore.web.pages.common import go, hx_target, is_htmx, notify, page
 from cloudstore.web.session import backends
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 PAGE_SIZE = 20
-MAX_QUERY = 100
 SCAN_CHUNK = 500
 SORT_LABELS = {
     "newest": "Newest first",
@@ -45,15 +45,9 @@ assert set(SORT_LABELS) == set(SORTS)
 
 
 def list_filters() -> dict:
-    args = request.args
-    category = args.get("category", "").strip().lower()
-    sort = args.get("sort", "newest")
-    return {
-        "q": " ".join(args.get("q", "").split())[:MAX_QUERY],
-        "category": category if category in backends().settings.categories else "",
-        "sort": sort if sort in SORTS else "newest",
-        "low": "1" if args.get("low") in ("1", "on", "true") else "",
-    }
+    """The storefront's filters plus the low-stock switch."""
+    low = "1" if request.args.get("low") in ("1", "on", "true") else ""
+    return {**catalog_filters(), "low": low}
 
 
 def list_url(filters: dict | None = None, cursor: str | None = None) -> str:
