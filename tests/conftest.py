@@ -30,6 +30,25 @@ ADDRESS = {
 }
 
 
+# Variables that would point a server started by a test at some other backend.
+BACKEND_VARIABLES = (
+    "RDS_HOST",
+    "DYNAMODB_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "JWT_SECRET_KEY",
+    "CLOUDSTORE_DATABASE_URL",
+)
+
+
+def free_port() -> int:
+    """A port nobody listens on now: the machine is shared, so never a fixed one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _machine_postgres_answers() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1):

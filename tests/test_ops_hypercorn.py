@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,26 +22,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import unique_email
+from tests.conftest import BACKEND_VARIABLES, free_port, unique_email
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-BACKEND_VARIABLES = (
-    "RDS_HOST",
-    "DYNAMODB_ENDPOINT",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "JWT_SECRET_KEY",
-    "CLOUDSTORE_DATABASE_URL",
-    "FORWARDED_ALLOW_IPS",
-)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# The unit's env file may trust proxies; these tests set their own.
+SERVER_VARIABLES = (*BACKEND_VARIABLES, "FORWARDED_ALLOW_IPS")
 
 
 def wait_until(condition, timeout: float, what: str, interval: float = 0.2) -> None:
@@ -74,7 +59,7 @@ class Hypercorn:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         prefix = f"ops{uuid.uuid4().hex[:8]}"
-        env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARIABLES}
+        env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
         env.update(
             CLOUDSTORE_DATABASE_URL=postgres_url,
             DYNAMODB_ENDPOINT=dynamodb_endpoint,

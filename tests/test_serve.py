@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,23 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADDRESS, unique_email
-
-BACKEND_VARIABLES = (
-    "RDS_HOST",
-    "DYNAMODB_ENDPOINT",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "JWT_SECRET_KEY",
-    "CLOUDSTORE_DATABASE_URL",
-)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import ADDRESS, BACKEND_VARIABLES, free_port, unique_email
 
 
 def zero_config_env(data_dir: Path) -> dict:
