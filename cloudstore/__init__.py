@@ -15,6 +15,7 @@ from cloudstore.web.api.openapi import ShopOpenAPI
 from cloudstore.web.errors import register_error_handlers
 from cloudstore.web.jsonio import ShopJSONProvider
 from cloudstore.web.proxy import ForwardedHeadersMiddleware
+from cloudstore.web.rendering import drop_flask_context_processors, memoise_url_for
 from cloudstore.web.security import install_security_headers
 from cloudstore.web.static_files import init_static_files
 
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(api.blueprint())
     app.register_blueprint(pages.blueprint())
     app.register_blueprint(admin.blueprint())
+    drop_flask_context_processors(app)
+    memoise_url_for(app)
     register_error_handlers(app)
     install_security_headers(app, settings)
     init_static_files(app, short_max_age=settings.static_max_age)

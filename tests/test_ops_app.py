@@ -265,3 +265,21 @@ async def test_static_url_changes_when_the_file_changes(tmp_path):
     assert second == f"/static/css/site.css?v={expected}"
     async with app.test_request_context("/"):
         assert "v=" not in url_for("static", filename="css/missing.css")
+
+
+async def test_static_url_in_templates_follows_a_changed_file(tmp_path, monkeypatch):
+    folder = tmp_path / "static"
+    folder.mkdir()
+    script = folder / "app.js"
+    script.write_text("let a = 1;")
+    app = Quart(__name__, static_folder=str(folder))
+    versions = init_static_files(app)
+    monkeypatch.setattr("cloudstore.web.static_files.RECHECK_SECONDS", 0.0)
+    async with app.test_request_context("/"):
+        first = versions.url("app.js")
+        script.write_text("let a = 2;")
+        stat = script.stat()
+        os.utime(script, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        second = versions.url("app.js")
+    assert first != second
+    assert second == f"/static/app.js?v={hashlib.sha256(b'let a = 2;').hexdigest()[:12]}"

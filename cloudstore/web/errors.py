@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 
-from quart import Quart, render_template, request
+from quart import Quart, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from cloudstore.domain.errors import BackendUnavailable, DomainError
 from cloudstore.web.envelope import fail
+from cloudstore.web.rendering import render
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def validation_message(error: RequestSchemaValidationError) -> str:
 
 async def render_error_page(status: int, message: str | None = None):
     try:
-        body = await render_template(
+        body = await render(
             "error.html", status=status, message=message or FRIENDLY.get(status, "Error")
         )
     except Exception:  # noqa: BLE001 - the error page itself must never fail

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 from quart import Quart, request, url_for
@@ -27,6 +28,7 @@ VERSION_ARG = "v"
 VERSION_LENGTH = 12
 ONE_YEAR = 31_536_000
 IMMUTABLE = f"public, max-age={ONE_YEAR}, immutable"
+RECHECK_SECONDS = 1.0
 
 
 class StaticVersions:
@@ -35,7 +37,7 @@ class StaticVersions:
     def __init__(self, folder: str | Path) -> None:
         self.folder = str(Path(folder).resolve())
         self._cache: dict[str, tuple[int, int, str]] = {}
-        self._urls: dict[str, tuple[str, int, str]] = {}
+        self._urls: dict[str, tuple[str, int, str, float]] = {}
         self._lock = threading.Lock()
 
     def digest(self, filename: str) -> str | None:
@@ -66,12 +68,17 @@ class StaticVersions:
     def url(self, filename: str) -> str:
         """The versioned URL of a static file, memoised: templates call this for every icon.
 
-        A cheap stat per call keeps it right when the file changes under a running server."""
+        The file's mtime is checked at most once a second, which keeps the URL right when
+        the file changes under a running server without a stat on every call."""
         cached = self._urls.get(filename)
+        now = time.monotonic()
         if cached is not None:
-            path, mtime, url = cached
+            path, mtime, url, checked = cached
+            if now - checked < RECHECK_SECONDS:
+                return url
             try:
                 if os.stat(path).st_mtime_ns == mtime:
+                    self._urls[filename] = (path, mtime, url, now)
                     return url
             except OSError:
                 pass
@@ -79,7 +86,7 @@ class StaticVersions:
         joined = safe_join(self.folder, filename)
         if joined is not None and os.path.isfile(joined):
             with self._lock:
-                self._urls[filename] = (joined, os.stat(joined).st_mtime_ns, url)
+                self._urls[filename] = (joined, os.stat(joined).st_mtime_ns, url, now)
         return url
 
     def version(self, filename: str) -> str | None:

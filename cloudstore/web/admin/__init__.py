@@ -16,6 +16,7 @@ from quart import Blueprint, request
 from cloudstore.domain.errors import Forbidden
 from cloudstore.web.admin import dashboard, orders, products
 from cloudstore.web.pages import common
+from cloudstore.web.rendering import template_module
 from cloudstore.web.session import current_user
 
 ADMIN_ROOT = "/admin"
@@ -54,8 +55,6 @@ def blueprint() -> Blueprint:
 
         @state.app.before_serving
         async def load_admin_macros() -> None:
-            env.globals["admin_ui"] = await env.get_template(
-                "admin/_macros.html"
-            ).make_module_async()
+            env.globals["admin_ui"] = template_module(state.app, "admin/_macros.html")
 
     return admin

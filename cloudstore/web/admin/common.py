@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from jinja2_fragments.quart import render_block, render_blocks
 from quart import Response, make_response
 
 from cloudstore.web.pages.common import safe_next
+from cloudstore.web.rendering import render_block, render_blocks
 
 
 def back_to(data: Mapping[str, str], default: str) -> str:

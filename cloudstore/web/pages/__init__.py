@@ -16,6 +16,7 @@ from cloudstore.money import format_idr
 from cloudstore.web.csrf import CSRF_FIELD
 from cloudstore.web.pages import account, cart, catalog, checkout, common, orders
 from cloudstore.web.pages.cartview import quote_for
+from cloudstore.web.rendering import template_module
 from cloudstore.web.session import backends, current_user
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,6 @@ def blueprint() -> Blueprint:
 
         @state.app.before_serving
         async def load_macros() -> None:
-            # Quart's Jinja runs in async mode, where a template module is built by awaiting.
-            env.globals["ui"] = await env.get_template("_macros.html").make_module_async()
+            env.globals["ui"] = template_module(state.app, "_macros.html")
 
     return pages

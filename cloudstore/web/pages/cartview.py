@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 
-from jinja2_fragments.quart import render_block, render_blocks
 from quart import Response, make_response, request
 
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
@@ -20,6 +19,7 @@ from cloudstore.domain.pricing import Quote, price_cart
 from cloudstore.shop import carts
 from cloudstore.stores.users import User
 from cloudstore.web.pages.common import from_page
+from cloudstore.web.rendering import render_block, render_blocks
 from cloudstore.web.session import backends
 
 CART_HEADER = "X-Cart"

@@ -6,10 +6,12 @@ from urllib.parse import urlencode
 
 from quart import Blueprint, redirect, request, url_for
 
-from cloudstore.domain.catalog import SORTS
+from cloudstore.domain.catalog import SORTS, CatalogIndex
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.shop.catalog import find_product
-from cloudstore.web.pages.common import hx_target, page
+from cloudstore.web.pages.common import html_response, hx_target, page
+from cloudstore.web.pages.fragment_cache import shared_fragment
+from cloudstore.web.rendering import render_blocks
 from cloudstore.web.session import backends
 
 bp = Blueprint("catalog", __name__)
@@ -49,6 +51,22 @@ async def index():
     filters = catalog_filters()
     cursor = request.args.get("cursor") or None
     catalog = await backends().catalog.index()
+    target = hx_target()
+    block = "more" if target == "load-more" else "results"
+    key = ("catalog", block, *filters.values(), cursor, request.script_root)
+    grid = await shared_fragment(
+        catalog,
+        key,
+        lambda: render_blocks("catalog.html", [block], **results_context(catalog, filters, cursor)),
+    )
+    if target in ("load-more", "results"):
+        headers = {"HX-Push-Url": catalog_url(filters)} if target == "results" else None
+        return await html_response(grid, headers=headers)
+    return await page("catalog.html", filters=filters, sort_labels=SORT_LABELS, results_html=grid)
+
+
+def results_context(catalog: CatalogIndex, filters: dict, cursor: str | None) -> dict:
+    """What the results block shows: one page of matches and the links around it."""
     query = {
         "category": filters["category"] or None,
         "q": filters["q"] or None,
@@ -60,27 +78,27 @@ async def index():
     except InvalidInput:  # a stale or edited cursor: start from the top
         cursor = None
         results = catalog.query(**query)
-    next_url = catalog_url(filters, results.next_cursor) if results.next_cursor else None
-    target = hx_target()
-    blocks = ["more"] if target == "load-more" else ["results"] if target == "results" else None
-    headers = {"HX-Push-Url": catalog_url(filters)} if target == "results" else None
-    return await page(
-        "catalog.html",
-        blocks,
-        headers=headers,
-        filters=filters,
-        results=results,
-        next_url=next_url,
-        continued=bool(cursor),
-        sort_labels=SORT_LABELS,
-        first_url=catalog_url(filters),
-    )
+    return {
+        "filters": filters,
+        "results": results,
+        "next_url": catalog_url(filters, results.next_cursor) if results.next_cursor else None,
+        "continued": bool(cursor),
+        "first_url": catalog_url(filters),
+    }
 
 
 @bp.get("/products/<product_id>")
 async def product(product_id: str):
+    catalog = await backends().catalog.index()
     item = await find_product(backends(), product_id)
-    return await page("product.html", ["content"], product=item)
+    # Keyed by the product's values: one fetched from DynamoDB (newer than the snapshot)
+    # gets its own entry.
+    panel = await shared_fragment(
+        catalog,
+        ("product", item, request.script_root),
+        lambda: render_blocks("product.html", ["content"], product=item),
+    )
+    return await page("product.html", ["content"], product=item, content_html=panel)
 
 
 @bp.get("/product/<product_id>")

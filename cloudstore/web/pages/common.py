@@ -7,8 +7,7 @@ import json
 import secrets
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from jinja2_fragments.quart import render_blocks
-from quart import Response, g, make_response, redirect, render_template, request, url_for
+from quart import Response, g, make_response, redirect, request, url_for
 
 from cloudstore.web.csrf import (  # noqa: F401 - SAFE_METHODS is re-exported for admin pages
     CSRF_COOKIE,
@@ -16,6 +15,7 @@ from cloudstore.web.csrf import (  # noqa: F401 - SAFE_METHODS is re-exported fo
     SAFE_METHODS,
     check_form_request,
 )
+from cloudstore.web.rendering import render, render_blocks
 from cloudstore.web.session import SESSION_COOKIE, backends
 
 CSRF_MAX_AGE = 60 * 60 * 24 * 30
@@ -58,7 +58,12 @@ async def page(
     if blocks and is_htmx():
         body = await render_blocks(template, blocks, **context)
     else:
-        body = await render_template(template, **context)
+        body = await render(template, **context)
+    return await html_response(body, status, headers)
+
+
+async def html_response(body: str, status: int = 200, headers: dict | None = None) -> Response:
+    """A page or fragment: personal (never cached), and different for htmx."""
     response = await make_response(body, status)
     response.headers["Vary"] = "HX-Request"
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,93 @@
+"""Catalog grids and product panels are rendered once per snapshot and shared: each visitor
+still gets their own CSRF token, and a catalog change shows on the next page."""
+
+from __future__ import annotations
+
+import re
+
+from cloudstore.shop.catalog import adjust_stock, create_product, update_product
+from cloudstore.web.pages.fragment_cache import TOKEN_PLACEHOLDER, FragmentCache
+from tests.pages_helpers import TOKEN, htmx, text
+
+CARD_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+def page_token(body: str) -> str:
+    return TOKEN.search(body.replace("&#34;", '"')).group(1)
+
+
+async def test_each_visitor_gets_their_own_token_in_a_shared_grid(app, seeded):
+    first, second = app.test_client(), app.test_client()
+    bodies = [await text(await client.get("/")) for client in (first, second)]
+    tokens = [page_token(body) for body in bodies]
+    assert tokens[0] != tokens[1]
+    for body, token in zip(bodies, tokens, strict=True):
+        card_tokens = set(CARD_TOKEN.findall(body))
+        assert card_tokens == {token}
+        assert str(TOKEN_PLACEHOLDER) not in body
+
+
+async def test_search_fragment_carries_the_visitors_token(client, seeded):
+    token = page_token(await text(await client.get("/")))
+    headers = {**htmx(token), "HX-Target": "results"}
+    body = await text(await client.get("/?q=storage", headers=headers))
+    assert set(CARD_TOKEN.findall(body)) == {token}
+
+
+async def test_a_stock_change_shows_on_the_next_catalog_page(client, backends, seeded):
+    assert "In stock" in await text(await client.get("/?q=t3.medium"))
+    product = await backends.catalog.fetch("PROD-EC2-T3MEDIUM")
+    await adjust_stock(backends, "PROD-EC2-T3MEDIUM", 3 - product.stock)
+    assert "Only 3 left" in await text(await client.get("/?q=t3.medium"))
+
+
+async def test_a_price_change_shows_on_the_next_product_page(client, backends, seeded):
+    assert "Rp 650.000" in await text(await client.get("/products/PROD-EC2-T3MEDIUM"))
+    await update_product(backends, "PROD-EC2-T3MEDIUM", {"price": 700000})
+    body = await text(await client.get("/products/PROD-EC2-T3MEDIUM"))
+    assert "Rp 700.000" in body and "Rp 650.000" not in body
+
+
+async def test_a_new_product_shows_on_the_next_catalog_page(client, backends, seeded):
+    assert "18 products" in await text(await client.get("/"))
+    await create_product(
+        backends, {"name": "Fresh Instance", "price": 1000, "category": "compute", "stock": 4}
+    )
+    body = await text(await client.get("/"))
+    assert "19 products" in body and "Fresh Instance" in body
+
+
+async def test_product_text_spelling_the_placeholder_stays_text(client, backends, seeded):
+    product = await create_product(
+        backends,
+        {"name": str(TOKEN_PLACEHOLDER), "price": 1000, "category": "compute", "stock": 1},
+    )
+    body = await text(await client.get(f"/products/{product.product_id}"))
+    assert "<h1>&lt;csrf-token/&gt;</h1>" in body
+
+
+def test_cache_forgets_everything_when_the_snapshot_changes():
+    cache, old, new = FragmentCache(), object(), object()
+    cache.get(old, "key")
+    cache.put(old, "key", "<p>old</p>")
+    assert cache.get(old, "key") == "<p>old</p>"
+    assert cache.get(new, "key") is None
+    assert len(cache) == 0
+
+
+def test_cache_ignores_a_fragment_rendered_from_a_replaced_snapshot():
+    cache, old, new = FragmentCache(), object(), object()
+    cache.get(new, "key")
+    cache.put(old, "key", "<p>old</p>")
+    assert cache.get(new, "key") is None
+
+
+def test_cache_keeps_the_most_recently_used_entries():
+    cache, snapshot = FragmentCache(max_entries=2), object()
+    cache.get(snapshot, "a")
+    cache.put(snapshot, "a", "A")
+    cache.put(snapshot, "b", "B")
+    cache.get(snapshot, "a")
+    cache.put(snapshot, "c", "C")
+    assert cache.get(snapshot, "b") is None
+    assert cache.get(snapshot, "a") == "A" and cache.get(snapshot, "c") == "C"
