@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cloudstore.shop.catalog import load_products
+from cloudstore.shop.catalog import adjust_stock, load_products, update_product
 
 
 async def test_list_returns_every_seed_product_with_numbers_as_numbers(client, seeded):
@@ -106,3 +106,29 @@ async def test_product_read_by_id_is_a_query_not_a_scan(backends, seeded):
     backends.dynamo.client.meta.events.register("before-call.dynamodb", count)
     product = await backends.catalog.fetch("PROD-S3-STANDARD-1TB")
     assert product is not None and calls == ["Query"]
+
+
+async def test_a_repeated_list_follows_a_stock_and_price_change(client, backends, seeded):
+    url = "/api/products?q=t3.medium"
+    before = (await (await client.get(url)).get_json())["data"][0]
+    assert (await (await client.get(url)).get_json())["data"][0] == before  # a cached answer
+    await adjust_stock(backends, before["product_id"], -1)
+    await update_product(backends, before["product_id"], {"price": 700000})
+    after = (await (await client.get(url)).get_json())["data"][0]
+    assert after["stock"] == before["stock"] - 1 and after["price"] == 700000
+
+
+async def test_a_cached_list_is_the_same_json_as_a_fresh_one(client, seeded):
+    first = await client.get("/api/products?category=storage&limit=2")
+    second = await client.get("/api/products?category=storage&limit=2")
+    assert await first.get_data() == await second.get_data()
+    assert second.headers["Content-Type"] == "application/json"
+
+
+async def test_a_loaded_catalog_is_kept_out_of_the_cyclic_gcs_walks(backends, seeded):
+    import gc
+
+    await backends.catalog.reload()
+    product = (await backends.catalog.index()).get("PROD-EC2-T3MEDIUM")
+    assert gc.is_tracked(product)
+    assert not any(tracked is product for tracked in gc.get_objects())  # frozen

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from cloudstore.shop.catalog import adjust_stock, create_product, update_product
-from cloudstore.web.pages.fragment_cache import TOKEN_PLACEHOLDER, FragmentCache
+from cloudstore.web.pages.fragment_cache import TOKEN_PLACEHOLDER
 from tests.pages_helpers import TOKEN, htmx, text
 
 CARD_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -64,30 +64,3 @@ async def test_product_text_spelling_the_placeholder_stays_text(client, backends
     )
     body = await text(await client.get(f"/products/{product.product_id}"))
     assert "<h1>&lt;csrf-token/&gt;</h1>" in body
-
-
-def test_cache_forgets_everything_when_the_snapshot_changes():
-    cache, old, new = FragmentCache(), object(), object()
-    cache.get(old, "key")
-    cache.put(old, "key", "<p>old</p>")
-    assert cache.get(old, "key") == "<p>old</p>"
-    assert cache.get(new, "key") is None
-    assert len(cache) == 0
-
-
-def test_cache_ignores_a_fragment_rendered_from_a_replaced_snapshot():
-    cache, old, new = FragmentCache(), object(), object()
-    cache.get(new, "key")
-    cache.put(old, "key", "<p>old</p>")
-    assert cache.get(new, "key") is None
-
-
-def test_cache_keeps_the_most_recently_used_entries():
-    cache, snapshot = FragmentCache(max_entries=2), object()
-    cache.get(snapshot, "a")
-    cache.put(snapshot, "a", "A")
-    cache.put(snapshot, "b", "B")
-    cache.get(snapshot, "a")
-    cache.put(snapshot, "c", "C")
-    assert cache.get(snapshot, "b") is None
-    assert cache.get(snapshot, "a") == "A" and cache.get(snapshot, "c") == "C"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import secrets
@@ -145,6 +146,11 @@ class CatalogStore:
         self._polled_at = self._reloaded_at = started
         self._seen.clear()
         self.full_reloads += 1
+        # The snapshot lives for minutes and holds several GC-tracked objects per product. Left to
+        # the cyclic GC, each full collection walks them all (~120 ms at 50,000 products, a
+        # pause on whatever request is running); frozen, they are skipped. Old snapshots
+        # hold no reference cycles, so reference counting still frees them.
+        gc.freeze()
         log.debug("catalog loaded: %d products", len(products))
 
     def start_refresher(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import jsonify
+from quart import Response, current_app, jsonify
 
 
 def ok(http_status: int = 200, headers: dict | None = None, **fields: Any):
@@ -13,6 +13,15 @@ def ok(http_status: int = 200, headers: dict | None = None, **fields: Any):
     if headers:
         response.headers.update(headers)
     return response
+
+
+def envelope_json(**fields: Any) -> str:
+    """A success envelope serialised, for answers kept and sent again (`ok_json`)."""
+    return current_app.json.dumps({"success": True, **fields}) + "\n"
+
+
+def ok_json(body: str, http_status: int = 200) -> Response:
+    return Response(body, http_status, mimetype=current_app.json.mimetype)
 
 
 def fail(http_status: int, error: str, headers: dict | None = None, **details: Any):

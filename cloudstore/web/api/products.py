@@ -5,8 +5,9 @@ from quart_schema import document_response, validate_querystring
 
 from cloudstore.shop.catalog import find_product
 from cloudstore.web.api.models import ErrorOut, ProductEnvelope, ProductListOut, ProductQuery
-from cloudstore.web.envelope import ok
+from cloudstore.web.envelope import envelope_json, ok, ok_json
 from cloudstore.web.session import backends
+from cloudstore.web.snapshot_cache import snapshot_cache
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 
@@ -18,19 +19,27 @@ bp = Blueprint("products", __name__, url_prefix="/products")
 async def list_products(query_args: ProductQuery):
     """List products: filter by category, search name and description, sort, page."""
     index = await backends().catalog.index()
-    page = index.query(
-        category=(query_args.category or "").strip().lower() or None,
-        q=(query_args.q or "").strip() or None,
-        sort=query_args.sort,
-        limit=query_args.limit,
-        cursor=query_args.cursor or None,
-    )
-    return ok(
-        data=[p.as_dict() for p in page.items],
-        count=len(page.items),
-        total=page.total,
-        next_cursor=page.next_cursor,
-    )
+    query = {
+        "category": (query_args.category or "").strip().lower() or None,
+        "q": (query_args.q or "").strip() or None,
+        "sort": query_args.sort,
+        "limit": query_args.limit,
+        "cursor": query_args.cursor or None,
+    }
+    # The same JSON for every caller: serialised once per snapshot (see snapshot_cache.py).
+    cache = snapshot_cache("api product lists")
+    key = tuple(query.values())
+    body = cache.get(index, key)
+    if body is None:
+        page = index.query(**query)
+        body = envelope_json(
+            data=[p.as_dict() for p in page.items],
+            count=len(page.items),
+            total=page.total,
+            next_cursor=page.next_cursor,
+        )
+        cache.put(index, key, body)
+    return ok_json(body)
 
 
 @bp.get("/<product_id>")
