@@ -2,7 +2,7 @@
 """Cloud Store benchmark: the store against a hello-world ceiling, back to back, with wrk.
 
     python bench/run.py [--products 10000] [--duration 10] [--connections 32] [--workers 2]
-                        [--worker-class asyncio|uvloop] [--keep-alive 5] [--login-load]
+                        [--worker-class uvloop|asyncio] [--keep-alive 5] [--login-load]
                         [--checkout] [--only SCENARIO ...] [--json OUT]
 
 Needs Debian's wrk (`apt-get install wrk`, /usr/bin/wrk); installs nothing. Starts its own
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario (<= 15)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="asyncio", choices=["asyncio", "uvloop"])
+    parser.add_argument("--worker-class", default="uvloop", choices=["asyncio", "uvloop"])
     parser.add_argument("--keep-alive", type=int, default=5, help="hypercorn keep-alive (s)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")

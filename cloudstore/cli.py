@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import logging
 import os
@@ -170,6 +171,11 @@ def init_db(_args: argparse.Namespace) -> int:
     return 0
 
 
+def default_worker_class() -> str:
+    """uvloop where it is installed (not on Windows), as in deploy/hypercorn.toml."""
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="cloudstore", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -178,7 +184,9 @@ def parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--host", default="127.0.0.1")
     run_cmd.add_argument("--port", type=int, default=5000, help="0 picks a free port")
     run_cmd.add_argument("--workers", type=int, default=1)
-    run_cmd.add_argument("--worker-class", default="asyncio", choices=["asyncio", "uvloop"])
+    run_cmd.add_argument(
+        "--worker-class", default=default_worker_class(), choices=["asyncio", "uvloop"]
+    )
     run_cmd.add_argument("--no-seed", action="store_true", help="do not load the seed catalog")
     run_cmd.set_defaults(func=serve)
 

@@ -155,7 +155,7 @@ def test_hypercorn_toml_binds_locally_with_two_workers_and_no_second_access_log(
     config = Config.from_toml(DEPLOY / "hypercorn.toml")
     assert config.bind == ["127.0.0.1:5000"]
     assert config.workers == 2
-    assert config.worker_class == "asyncio"
+    assert config.worker_class == "uvloop"
     assert config.graceful_timeout >= 10
     assert not config.accesslog  # the app writes the one JSON line per request
     assert config.logconfig_dict["formatters"]["json"]["()"] == (
