@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from quart import Blueprint, redirect, request, url_for
 
 from cloudstore.domain.catalog import SORTS, CatalogIndex
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.shop.catalog import find_product
-from cloudstore.web.pages.common import html_response, hx_target, page
-from cloudstore.web.pages.fragment_cache import shared_fragment
-from cloudstore.web.rendering import render_blocks
+from cloudstore.web.pages.common import html_response, hx_target, is_htmx
+from cloudstore.web.pages.fragment_cache import anonymous_visit, shared_fragment
+from cloudstore.web.rendering import render, render_blocks
 from cloudstore.web.session import backends
 
 bp = Blueprint("catalog", __name__)
@@ -53,16 +54,30 @@ async def index():
     catalog = await backends().catalog.index()
     target = hx_target()
     block = "more" if target == "load-more" else "results"
-    key = ("catalog", block, *filters.values(), cursor, request.script_root)
-    grid = await shared_fragment(
-        catalog,
-        key,
-        lambda: render_blocks("catalog.html", [block], **results_context(catalog, filters, cursor)),
-    )
+    key = (*filters.values(), cursor, request.script_root)
+
+    async def grid() -> Markup:
+        return await shared_fragment(
+            catalog,
+            ("catalog", block, *key),
+            lambda: render_blocks(
+                "catalog.html", [block], **results_context(catalog, filters, cursor)
+            ),
+        )
+
+    async def whole_page() -> str:
+        return await render(
+            "catalog.html", filters=filters, sort_labels=SORT_LABELS, results_html=await grid()
+        )
+
     if target in ("load-more", "results"):
         headers = {"HX-Push-Url": catalog_url(filters)} if target == "results" else None
-        return await html_response(grid, headers=headers)
-    return await page("catalog.html", filters=filters, sort_labels=SORT_LABELS, results_html=grid)
+        return await html_response(await grid(), headers=headers)
+    if anonymous_visit():
+        body = await shared_fragment(catalog, ("catalog page", *key), whole_page)
+    else:
+        body = await whole_page()
+    return await html_response(body)
 
 
 def results_context(catalog: CatalogIndex, filters: dict, cursor: str | None) -> dict:
@@ -92,13 +107,26 @@ async def product(product_id: str):
     catalog = await backends().catalog.index()
     item = await find_product(backends(), product_id)
     # Keyed by the product's values: one fetched from DynamoDB (newer than the snapshot)
-    # gets its own entry.
-    panel = await shared_fragment(
-        catalog,
-        ("product", item, request.script_root),
-        lambda: render_blocks("product.html", ["content"], product=item),
-    )
-    return await page("product.html", ["content"], product=item, content_html=panel)
+    # gets entries of its own.
+    key = (item, request.script_root)
+
+    async def panel() -> Markup:
+        return await shared_fragment(
+            catalog,
+            ("product", *key),
+            lambda: render_blocks("product.html", ["content"], product=item),
+        )
+
+    async def whole_page() -> str:
+        return await render("product.html", product=item, content_html=await panel())
+
+    if is_htmx():
+        return await html_response(await panel())
+    if anonymous_visit():
+        body = await shared_fragment(catalog, ("product page", *key), whole_page)
+    else:
+        body = await whole_page()
+    return await html_response(body)
 
 
 @bp.get("/product/<product_id>")

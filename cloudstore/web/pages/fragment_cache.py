@@ -1,33 +1,49 @@
-"""Catalog grids and product panels, rendered once per snapshot and shared by visitors.
+"""Catalog HTML rendered once per snapshot and shared by visitors.
 
-Such a fragment is the same HTML for every visitor but for the CSRF token in its
-add-to-cart forms. It is rendered with a placeholder where the token goes and kept in a
-`SnapshotCache` (see snapshot_cache.py for when entries go); every answer fills in its
-visitor's token, a single `str.replace`.
+A catalog grid or a product panel is the same HTML for every visitor but for the CSRF
+token in its add-to-cart forms; a whole catalog or product page is the same for every
+anonymous visitor (no account, no notice to show) but for that token too. Such HTML is
+rendered with a placeholder where the token goes and kept in a `SnapshotCache` (see
+snapshot_cache.py for when entries go); every answer fills in its visitor's token, a
+single `str.replace`.
+
+The placeholder is random per process, so text from the catalog cannot spell it out, and
+it contains only characters that HTML escaping and `tojson` leave alone (it also stands in
+the `hx-headers` JSON on <body>).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Hashable
 
 from markupsafe import Markup
-from quart import g
+from quart import g, request
 
-from cloudstore.web.pages.common import csrf_token
+from cloudstore.web.pages.common import NOTICE_COOKIE, csrf_token, is_htmx
+from cloudstore.web.session import request_token
 from cloudstore.web.snapshot_cache import snapshot_cache
 
-# Markup, so it reaches the HTML unescaped; product text that spells it out is escaped
-# (`&lt;...`) and cannot be mistaken for it.
-TOKEN_PLACEHOLDER = Markup("<csrf-token/>")
+TOKEN_PLACEHOLDER = f"csrf{secrets.token_hex(16)}"
+
+
+def anonymous_visit() -> bool:
+    """A full-page GET that no account, cart or notice makes personal."""
+    return (
+        request.method == "GET"
+        and not is_htmx()
+        and request_token() is None
+        and NOTICE_COOKIE not in request.cookies
+    )
 
 
 async def shared_fragment(
     snapshot: object, key: Hashable, render: Callable[[], Awaitable[str]]
 ) -> Markup:
-    """The fragment for `key`, from the cache or from `render()`, with this visitor's token.
+    """The HTML for `key`, from the cache or from `render()`, with this visitor's token.
 
-    `render` is called with the placeholder standing in for the token, so what it returns
-    can be shown to anyone."""
+    `render` runs with the placeholder standing in for the token, so what it returns can
+    be shown to anyone; it may itself use shared fragments."""
     cache = snapshot_cache("html fragments")
     html = cache.get(snapshot, key)
     if html is None:
@@ -41,6 +57,9 @@ async def _render_with_placeholder(render: Callable[[], Awaitable[str]]) -> str:
     token = csrf_token()  # settles this visitor's token (and whether its cookie is new)
     g.csrf_token = TOKEN_PLACEHOLDER
     try:
-        return await render()
+        html = await render()
     finally:
         g.csrf_token = token
+    if token != TOKEN_PLACEHOLDER and token in html:
+        raise RuntimeError("a visitor's CSRF token reached shared HTML")
+    return html
