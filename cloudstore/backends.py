@@ -93,3 +93,5 @@ class Backends:
         await self.catalog.stop_refresher()
         await self.dynamo.close()
         await self.postgres.close()
+        if self.hasher is not None:
+            self.hasher.close()
