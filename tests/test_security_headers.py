@@ -37,3 +37,13 @@ async def test_listed_origin_gets_cors_and_others_do_not(settings):
         other = await client.get("/api/products", headers={"Origin": "https://evil.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://partner.example"
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+async def test_a_header_a_view_set_itself_is_kept_and_not_doubled(app):
+    @app.get("/test-own-frame-policy")
+    async def own_frame_policy():
+        return "x", 200, {"x-frame-options": "SAMEORIGIN"}
+
+    response = await app.test_client().get("/test-own-frame-policy")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
