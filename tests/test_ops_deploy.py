@@ -16,6 +16,8 @@ from cloudstore.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
+# Where the operator's hypercorn listens; nginx must proxy to the same address.
+HYPERCORN_BIND = Config.from_toml(DEPLOY / "hypercorn.toml").bind[0]
 UNIT = DEPLOY / "cloudstore.service"
 SYSTEM_UNITS = next(
     (p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")) if p.is_dir()),
@@ -138,7 +140,7 @@ def test_nginx_config_is_valid_without_warnings(tmp_path):
 
 def test_nginx_config_proxies_with_forwarded_headers_and_caches_only_versioned_static():
     conf = (DEPLOY / "nginx.conf").read_text()
-    assert "server 127.0.0.1:5000;" in conf
+    assert f"server {HYPERCORN_BIND};" in conf  # upstream is where hypercorn listens
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Host"):
         assert f"proxy_set_header {header} " in conf
     assert "client_max_body_size 1m;" in conf
@@ -153,7 +155,7 @@ def test_nginx_config_proxies_with_forwarded_headers_and_caches_only_versioned_s
 
 def test_hypercorn_toml_binds_locally_with_two_workers_and_no_second_access_log():
     config = Config.from_toml(DEPLOY / "hypercorn.toml")
-    assert config.bind == ["127.0.0.1:5000"]
+    assert len(config.bind) == 1 and config.bind[0].startswith("127.0.0.1:")  # nginx only
     assert config.workers == 2
     assert config.worker_class == "uvloop"
     assert config.graceful_timeout >= 10

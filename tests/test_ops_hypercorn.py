@@ -23,6 +23,7 @@ import psycopg
 import pytest
 
 from tests.conftest import BACKEND_VARIABLES, free_port, unique_email
+from tests.test_ops_deploy import HYPERCORN_BIND
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -262,7 +263,7 @@ def nginx(server, tmp_path_factory):
     conf = (DEPLOY / "nginx.conf").read_text()
     for old, new in {
         "listen 80 default_server;": f"listen 127.0.0.1:{port} default_server;",
-        "server 127.0.0.1:5000;": f"server 127.0.0.1:{server.port};",
+        f"server {HYPERCORN_BIND};": f"server 127.0.0.1:{server.port};",
         "alias /opt/cloudstore/static/;": f"alias {ROOT}/static/;",
     }.items():
         assert conf.count(old) == 1, old
