@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 
 from cloudstore.shop.catalog import adjust_stock, create_product, update_product
-from cloudstore.web.pages.common import NOTICE_COOKIE
-from cloudstore.web.pages.fragment_cache import TOKEN_PLACEHOLDER
+from cloudstore.web.pages.common import NOTICE_COOKIE, csrf_token
+from cloudstore.web.pages.fragment_cache import TOKEN_PLACEHOLDER, shared_fragment
 from tests.pages_helpers import TOKEN, htmx, sign_up, text
 
 CARD_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -77,3 +77,14 @@ async def test_a_new_product_shows_on_the_next_catalog_page(client, backends, se
     )
     body = await text(await client.get("/"))
     assert "19 products" in body and "Fresh Instance" in body
+
+
+async def test_shared_html_holding_a_visitors_real_token_is_refused(app):
+    async with app.test_request_context("/"):
+        token = csrf_token()
+
+        async def leaky() -> str:  # e.g. a token read before the placeholder was set
+            return f'<input value="{token}">'
+
+        with pytest.raises(RuntimeError, match="CSRF token reached shared HTML"):
+            await shared_fragment(object(), "leaky", leaky)

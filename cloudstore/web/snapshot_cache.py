@@ -23,19 +23,14 @@ class SnapshotCache:
         self.max_entries = max_entries
         self._snapshot: object | None = None
         self._entries: OrderedDict[Hashable, str] = OrderedDict()
-        self.hits = self.misses = 0
 
     def get(self, snapshot: object, key: Hashable) -> str | None:
         if snapshot is not self._snapshot:
             self._snapshot = snapshot
             self._entries.clear()
-            self.misses += 1
             return None
         value = self._entries.get(key)
-        if value is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+        if value is not None:
             self._entries.move_to_end(key)
         return value
 

@@ -11,7 +11,7 @@ from cloudstore.domain.catalog import SORTS, CatalogIndex
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.shop.catalog import find_product
 from cloudstore.web.pages.common import html_response, hx_target, is_htmx
-from cloudstore.web.pages.fragment_cache import anonymous_visit, shared_fragment
+from cloudstore.web.pages.fragment_cache import page_for_visitor, shared_fragment
 from cloudstore.web.rendering import render, render_blocks
 from cloudstore.web.session import backends
 
@@ -73,11 +73,7 @@ async def index():
     if target in ("load-more", "results"):
         headers = {"HX-Push-Url": catalog_url(filters)} if target == "results" else None
         return await html_response(await grid(), headers=headers)
-    if anonymous_visit():
-        body = await shared_fragment(catalog, ("catalog page", *key), whole_page)
-    else:
-        body = await whole_page()
-    return await html_response(body)
+    return await html_response(await page_for_visitor(catalog, ("catalog page", *key), whole_page))
 
 
 def results_context(catalog: CatalogIndex, filters: dict, cursor: str | None) -> dict:
@@ -122,11 +118,7 @@ async def product(product_id: str):
 
     if is_htmx():
         return await html_response(await panel())
-    if anonymous_visit():
-        body = await shared_fragment(catalog, ("product page", *key), whole_page)
-    else:
-        body = await whole_page()
-    return await html_response(body)
+    return await html_response(await page_for_visitor(catalog, ("product page", *key), whole_page))
 
 
 @bp.get("/product/<product_id>")

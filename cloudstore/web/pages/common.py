@@ -72,10 +72,6 @@ async def html_response(body: str, status: int = 200, headers: dict | None = Non
     return response
 
 
-async def fragments(template: str, blocks: list[str], *, status: int = 200, **context) -> str:
-    return await render_blocks(template, blocks, **context)
-
-
 def go(location: str, status: int = 303) -> Response:
     """Navigate: `HX-Redirect` for htmx (a full page load), a 303 otherwise."""
     if request.headers.get("HX-Request") == "true":

@@ -53,6 +53,15 @@ async def shared_fragment(
     return Markup(html.replace(TOKEN_PLACEHOLDER, csrf_token()))  # noqa: S704
 
 
+async def page_for_visitor(
+    snapshot: object, key: Hashable, render: Callable[[], Awaitable[str]]
+) -> str:
+    """A whole page: shared by anonymous visitors (see `anonymous_visit`), else rendered."""
+    if anonymous_visit():
+        return await shared_fragment(snapshot, key, render)
+    return await render()
+
+
 async def _render_with_placeholder(render: Callable[[], Awaitable[str]]) -> str:
     token = csrf_token()  # settles this visitor's token (and whether its cookie is new)
     g.csrf_token = TOKEN_PLACEHOLDER
