@@ -1434,9 +1434,18 @@ def main(argv: list[str] | None = None) -> int:
     _check_host(args.host)
 
     stop = threading.Event()
+    signalled = False
 
     def _on_signal(signum: int, _frame: Any) -> None:
-        stop.set()
+        # Only a flag, no `stop.set()`: a handler runs on the main thread between
+        # bytecodes, possibly inside `stop.wait()`/`stop.set()` with the Event's
+        # (non-reentrant) lock held, and a second signal (the parent-death SIGTERM plus
+        # another) then deadlocked the process for good.
+        nonlocal signalled
+        signalled = True
+
+    def stopping() -> bool:
+        return signalled or stop.is_set()
 
     for name in ("SIGTERM", "SIGINT", "SIGHUP"):
         if hasattr(signal, name):
@@ -1445,8 +1454,8 @@ def main(argv: list[str] | None = None) -> int:
     state_path: Path = args.state.expanduser().resolve()
     try:
         # The lock's fd stays open (and the lock held) until we exit.
-        _lock_state_file(state_path, args.lock_timeout, cancelled=stop.is_set)
-        if stop.is_set():
+        _lock_state_file(state_path, args.lock_timeout, cancelled=stopping)
+        if stopping():
             return 0
         started = time.perf_counter()
         state = load_state(state_path)
@@ -1492,7 +1501,7 @@ def main(argv: list[str] | None = None) -> int:
     # re-scanning them on every full collection.
     gc.freeze()
     _forget_tracked_instances()
-    if stop.is_set():  # asked to stop while restoring; nothing changed yet
+    if stopping():  # asked to stop while restoring; nothing changed yet
         return 0
 
     dispatcher = DomainDispatcherApplication(create_backend_app)
@@ -1540,8 +1549,8 @@ def main(argv: list[str] | None = None) -> int:
     # occasionally print()s diagnostics, send those to stderr.
     sys.stdout = sys.stderr
 
-    while not stop.wait(0.5):
-        pass
+    while not stopping():
+        stop.wait(0.5)  # set by the parent watcher; signals only set the flag
 
     drained = tracker.begin_shutdown(_SHUTDOWN_DRAIN_SECONDS)
     server.shutdown()

@@ -941,3 +941,18 @@ def test_transactions_roll_back_exactly_like_moto(
     assert fast.get_item(TableName="stock", Key=_s("S09"))["Item"]["n"] == {"N": "8"}
     assert fast.get_item(TableName="orders", Key=_o("U4", 4))["Item"]["amount"] == {"N": "12.5"}
     assert fast.get_item(TableName="orders", Key=_o("U8", 8))["Item"]["amount"] == {"N": "2"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX signals")
+def test_a_burst_of_stop_signals_still_saves_and_exits(tmp_path: Path) -> None:
+    """A parent's death delivers SIGTERM while other stop signals may follow (a terminal's
+    SIGHUP, a second SIGTERM); handlers re-entered inside each other must not deadlock."""
+    for attempt in range(3):
+        server = start_local_dynamodb(tmp_path / f"burst-{attempt}.json", save_interval=3600)
+        try:
+            for _ in range(50):
+                for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+                    server.process.send_signal(signum)
+            assert server.process.wait(timeout=15) == 0
+        finally:
+            server.stop(timeout=5)
