@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import unique_email
-from tests.pages_helpers import PASSWORD, csrf_token, htmx, is_fragment, sign_up, text
+from tests.helpers import unique_email
+from tests.helpers.pages import PASSWORD, csrf_token, htmx, is_fragment, sign_up, text
 
 
 async def test_login_and_register_pages_render(client):

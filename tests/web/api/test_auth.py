@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from cloudstore.shop.accounts import create_admin
-from tests.conftest import bearer, unique_email
+from tests.helpers import bearer, unique_email
 
 # One app for the whole module: every test works with its own unique emails.
 PASSWORD = "rahasia1"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from cloudstore import create_app
-from tests.conftest import admin_headers, bearer, make_settings, unique_email
+from tests.helpers import admin_headers, bearer, make_settings, unique_email
 
 LEAKS = ("Traceback", "psycopg", "botocore", "127.0.0.1", 'File "', "Exception")
 JSON = {"Content-Type": "application/json"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import register, unique_email
+from tests.helpers import register, unique_email
 
 
 async def login(client, email, password, ip="203.0.113.9"):

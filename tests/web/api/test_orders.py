@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import ROUND_HALF_UP, Decimal
 
-from tests.conftest import ADDRESS, bearer, register
+from tests.helpers import ADDRESS, bearer, register
 
 
 def order_body(*lines, **extra):

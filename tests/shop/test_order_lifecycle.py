@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from cloudstore.domain.orders import STATUSES, TRANSITIONS, can_transition
-from tests.conftest import ADDRESS, bearer, register
+from tests.helpers import ADDRESS, bearer, register
 
 ALLOWED = {
     ("pending", "paid"),

@@ -20,7 +20,7 @@ import pytest
 from cloudstore import create_app
 from cloudstore.localdynamo import start_local_dynamodb
 from cloudstore.shop.catalog import load_products
-from tests.conftest import ADDRESS, bearer, unique_email
+from tests.helpers import ADDRESS, bearer, unique_email
 
 pgserver = pytest.importorskip("pgserver")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import bearer, register
+from tests.helpers import bearer, register
 
 CART = {"items": [{"product_id": "PROD-LAMBDA-10M", "quantity": 1}]}
 TOKEN = "t" * 40

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADDRESS, BACKEND_VARIABLES, free_port, unique_email
+from tests.helpers import ADDRESS, BACKEND_VARIABLES, free_port, unique_email
 
 
 def zero_config_env(data_dir: Path) -> dict:

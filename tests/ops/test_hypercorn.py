@@ -22,10 +22,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import BACKEND_VARIABLES, free_port, unique_email
-from tests.test_ops_deploy import HYPERCORN_BIND
+from tests.helpers import BACKEND_VARIABLES, free_port, unique_email
+from tests.ops.test_deploy import HYPERCORN_BIND
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 # The unit's env file may trust proxies; these tests set their own.
 SERVER_VARIABLES = (*BACKEND_VARIABLES, "FORWARDED_ALLOW_IPS")

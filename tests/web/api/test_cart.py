@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from cloudstore.shop.catalog import load_products, update_product
-from tests.conftest import bearer, register
+from tests.helpers import bearer, register
 
 # One app for the whole module, the catalog loaded once; each test has its own customer (and
 # so its own cart).

@@ -19,7 +19,7 @@ from cloudstore.observability import JsonFormatter, request_id_var, sane_request
 from cloudstore.web.proxy import TrustedProxies, client_from_forwarded_for
 from cloudstore.web.static_files import IMMUTABLE, init_static_files
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NGINX = ("127.0.0.1", 51000)  # the trusted proxy's address as the app sees it
 STRANGER = ("198.51.100.20", 40000)
 

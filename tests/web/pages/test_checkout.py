@@ -6,8 +6,8 @@ import re
 
 from cloudstore.domain.cart import CartLine
 from cloudstore.shop.catalog import update_product
-from tests.conftest import ADDRESS
-from tests.pages_helpers import csrf_token, htmx, is_fragment, sign_up, text
+from tests.helpers import ADDRESS
+from tests.helpers.pages import csrf_token, htmx, is_fragment, sign_up, text
 
 EC2 = "PROD-EC2-T3MEDIUM"  # Rp 650.000
 

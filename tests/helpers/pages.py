@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from tests.conftest import unique_email
+from tests.helpers import PASSWORD, unique_email
 
-PASSWORD = "rahasia1"
 TOKEN = re.compile(r'"X-CSRF-Token": "([A-Za-z0-9_-]+)"')
 
 

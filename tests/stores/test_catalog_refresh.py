@@ -17,7 +17,7 @@ from cloudstore import create_app
 from cloudstore.domain.catalog import SORTS, CatalogIndex, Product
 from cloudstore.shop.accounts import create_admin
 from cloudstore.shop.catalog import load_products
-from tests.conftest import ADDRESS, bearer, register, unique_email
+from tests.helpers import ADDRESS, bearer, register, unique_email
 
 REFRESH = 0.2
 

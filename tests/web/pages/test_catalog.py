@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.pages_helpers import htmx, is_fragment, text
+from tests.helpers.pages import htmx, is_fragment, text
 
 
 async def test_catalog_page_lists_products_with_idr_prices_and_stock(client, seeded):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from cloudstore.domain.cart import CartLine
-from tests.pages_helpers import csrf_token, htmx, is_fragment, sign_up, text
+from tests.helpers.pages import csrf_token, htmx, is_fragment, sign_up, text
 
 EC2 = "PROD-EC2-T3MEDIUM"  # Rp 650.000, stock 120
 
@@ -164,7 +164,7 @@ async def test_cross_site_post_without_csrf_token_is_refused(client, backends, s
 
 
 async def test_api_bearer_calls_need_no_csrf_token(client, customer_token, seeded):
-    from tests.conftest import bearer
+    from tests.helpers import bearer
 
     response = await client.post(
         "/api/cart",

@@ -12,7 +12,7 @@ import pytest
 from cloudstore.shop.catalog import adjust_stock, create_product, update_product
 from cloudstore.web.pages.common import NOTICE_COOKIE, csrf_token
 from cloudstore.web.pages.fragment_cache import TOKEN_PLACEHOLDER, shared_fragment
-from tests.pages_helpers import TOKEN, htmx, sign_up, text
+from tests.helpers.pages import TOKEN, htmx, sign_up, text
 
 CARD_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 

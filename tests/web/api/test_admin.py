@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import admin_headers, bearer, register
+from tests.helpers import admin_headers, bearer, register
 
 # One app for the whole module: every test makes its own products, so none shares data.
 

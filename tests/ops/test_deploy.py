@@ -14,7 +14,7 @@ from hypercorn.config import Config
 
 from cloudstore.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 # Where the operator's hypercorn listens; nginx must proxy to the same address.
 HYPERCORN_BIND = Config.from_toml(DEPLOY / "hypercorn.toml").bind[0]

@@ -15,8 +15,8 @@ import pytest
 from cloudstore.shop.accounts import create_admin
 from cloudstore.web.admin import chart
 from cloudstore.web.admin import products as admin_products
-from tests.conftest import ADDRESS, bearer, register, unique_email
-from tests.pages_helpers import csrf_token, htmx, is_fragment, text
+from tests.helpers import ADDRESS, bearer, register, unique_email
+from tests.helpers.pages import csrf_token, htmx, is_fragment, text
 
 LAMBDA = "PROD-LAMBDA-10M"
 HOSTILE = "<script>alert(1)</script><b>x</b>"

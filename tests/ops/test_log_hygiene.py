@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from tests.conftest import ADDRESS, bearer, unique_email
+from tests.helpers import ADDRESS, bearer, unique_email
 
 
 async def test_logs_never_hold_passwords_tokens_secrets_or_emails(client, settings, seeded, caplog):
