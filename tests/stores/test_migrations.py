@@ -18,7 +18,7 @@ from cloudstore.stores.migrations import (
     pending_migrations,
 )
 from tests.helpers import unique_email
-from tests.helpers.databases import fresh_database
+from tests.helpers.databases import database_name, fresh_database
 
 # The schema that Cloud Store ran inline at every start before versioned migrations (main at
 # 5bdaf08, cloudstore/stores/postgres.py): databases made by it must upgrade cleanly.
@@ -285,7 +285,7 @@ async def test_the_shop_starts_without_postgresql_and_migrates_when_it_arrives(
 ):
     # A database that does not exist yet refuses connections as a stopped server does.
     with fresh_database(postgres_url) as url:
-        dbname = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+        dbname = database_name(url)
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{dbname}"')
         app = create_app(settings.with_overrides(database_url=url))
