@@ -27,6 +27,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 
@@ -195,7 +196,7 @@ def _pending(records: dict[int, _Record], migrations: list[Migration]) -> list[M
     return pending
 
 
-def _load_module(migration: Migration):
+def _load_module(migration: Migration) -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         f"cloudstore_migration_{migration.label}", migration.path
     )
