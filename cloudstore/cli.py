@@ -1,4 +1,4 @@
-"""`cloudstore serve | seed | create-admin | init-db` (also `python -m cloudstore`)."""
+"""`cloudstore serve | seed | create-admin | migrate | init-db` (also `python -m cloudstore`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloudstore.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from cloudstore.stores.dynamo import TableChanges
 
 DEFAULT_SEED = Path(__file__).resolve().parent.parent / "seed" / "products.json"
 log = logging.getLogger("cloudstore")
@@ -26,7 +30,15 @@ def _settings() -> Settings:
 
 
 async def _bootstrap(settings: Settings, seed_file: Path | None) -> str:
-    """Create schema and tables; load the seed catalog when the Products table is new."""
+    """Apply pending migrations; load the seed catalog when the Products table is new. One
+    line saying what it did (`serve`, `seed` and `create-admin` start with this)."""
+    return "; ".join(await _migrate(settings, seed_file))
+
+
+async def _migrate(settings: Settings, seed_file: Path | None) -> list[str]:
+    """The one migration path (`serve`, `migrate`, `init-db`, ...): PostgreSQL migrations,
+    then DynamoDB tables and indexes, then the seed catalog into a new Products table.
+    Returns what it did, a line per backend (and one for the seed)."""
     from cloudstore.backends import Backends
     from cloudstore.secrets_store import local_jwt_secret
     from cloudstore.shop.catalog import load_products
@@ -35,18 +47,46 @@ async def _bootstrap(settings: Settings, seed_file: Path | None) -> str:
         settings = settings.with_overrides(jwt_secret_key=local_jwt_secret(settings.data_dir))
     backends = Backends.from_settings(settings)
     await backends.dynamo.open()
-    await backends.postgres.pool.open(wait=True, timeout=30)
+    await backends.postgres.pool.open(wait=True, timeout=30)  # waits for a starting server
     try:
-        await backends.postgres.ensure_schema()
-        created = await backends.dynamo.ensure_tables()
-        if seed_file and settings.products_table in created:
+        applied = await backends.postgres.migrate()
+        changes = await backends.dynamo.ensure_tables()
+        lines = [
+            "PostgreSQL: applied " + ", ".join(map(str, applied))
+            if applied
+            else "PostgreSQL: no migration pending",
+            _describe_tables(changes),
+        ]
+        if seed_file and settings.products_table in changes.created:
             entries = json.loads(await asyncio.to_thread(seed_file.read_text))
             count = await load_products(backends, entries)
-            return f"created tables and loaded {count} products from {seed_file.name}"
-        return "tables ready" if not created else f"created {', '.join(created)}"
+            lines.append(f"loaded {count} products from {seed_file.name}")
+        return lines
     finally:
         await backends.dynamo.close()
         await backends.postgres.close()
+
+
+def _describe_tables(changes: TableChanges) -> str:
+    done = [f"created table {name}" for name in changes.created]
+    done += [f"added index {index}" for index in changes.indexes]
+    return "DynamoDB: " + (", ".join(done) if done else "tables and indexes ready")
+
+
+async def _pending(settings: Settings) -> list[str]:
+    """What `_migrate` would do, a line per pending step; changes nothing."""
+    from cloudstore.stores.dynamo import Dynamo
+    from cloudstore.stores.postgres import Postgres
+
+    postgres = Postgres(settings.postgres_conninfo(), timeout=settings.backend_timeout)
+    dynamo = Dynamo(settings)
+    await dynamo.open()
+    try:
+        pending = [f"PostgreSQL: apply {m.label}" for m in await postgres.pending_migrations()]
+        pending += [f"DynamoDB: {step}" for step in await dynamo.pending_tables()]
+        return pending
+    finally:
+        await dynamo.close()
 
 
 async def _with_backends(settings: Settings, action):
@@ -163,11 +203,23 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def migrate(args: argparse.Namespace) -> int:
+    from cloudstore.embedded import embedded_backends
+
+    with embedded_backends(_settings(), reuse_running=True) as settings:
+        if not args.check:
+            print("\n".join(asyncio.run(_migrate(settings, None))))
+            return 0
+        pending = asyncio.run(_pending(settings))
+    print("\n".join(pending) if pending else "nothing pending")
+    return 1 if pending else 0
+
+
 def init_db(_args: argparse.Namespace) -> int:
     from cloudstore.embedded import embedded_backends
 
     with embedded_backends(_settings(), reuse_running=True) as settings:
-        print(asyncio.run(_bootstrap(settings, DEFAULT_SEED)))
+        print("\n".join(asyncio.run(_migrate(settings, DEFAULT_SEED))))
     return 0
 
 
@@ -200,7 +252,17 @@ def parser() -> argparse.ArgumentParser:
     admin_cmd.add_argument("--name")
     admin_cmd.set_defaults(func=create_admin)
 
-    init_cmd = commands.add_parser("init-db", help="create schema and tables, seed if new")
+    migrate_cmd = commands.add_parser(
+        "migrate", help="apply pending PostgreSQL migrations and DynamoDB tables/indexes"
+    )
+    migrate_cmd.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; list what is pending and exit 1 if anything is",
+    )
+    migrate_cmd.set_defaults(func=migrate)
+
+    init_cmd = commands.add_parser("init-db", help="migrate, then seed a new catalog")
     init_cmd.set_defaults(func=init_db)
     return top
 
@@ -208,12 +270,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper())
     args = parser().parse_args(argv)
-    from cloudstore.domain.errors import DomainError
+    from cloudstore.domain.errors import BackendUnavailable, DomainError
+    from cloudstore.stores.migrations import MigrationError
 
     try:
         return args.func(args) or 0
     except DomainError as error:
         print(f"cloudstore {args.command}: {error.message}", file=sys.stderr)
+        return 2
+    except (MigrationError, BackendUnavailable) as error:
+        print(f"cloudstore {args.command}: {error}", file=sys.stderr)
         return 2
 
 

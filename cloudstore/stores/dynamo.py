@@ -1,4 +1,5 @@
-"""The one aioboto3 DynamoDB client of a process, item (de)serialisation and table setup.
+"""The one aioboto3 DynamoDB client of a process, item (de)serialisation and table setup
+(tables and their indexes created idempotently, then waited for until ACTIVE).
 
 Every call goes through `Dynamo.call`, which bounds it in time and turns connection
 failures, timeouts and throttling into `BackendUnavailable` (→ 503).
@@ -7,11 +8,11 @@ failures, timeouts and throttling into `BackendUnavailable` (→ 503).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ from cloudstore.settings import Settings
 log = logging.getLogger(__name__)
 
 BULK_DEADLINE_SECONDS = 120.0
+# Creating a GSI on a large table backfills it, which can take AWS many minutes.
+TABLE_WAIT_SECONDS = 1800.0
+TABLE_UPDATE_ATTEMPTS = 10
+TABLE_BUSY_CODES = frozenset({"ResourceInUseException", "LimitExceededException"})
 ORDERS_BY_TIME = "orders_by_time"
 ORDERS_BY_STATUS = "orders_by_status"
 _serializer = TypeSerializer()
@@ -151,62 +156,125 @@ class Dynamo:
             s.cart_table: {"keys": [("user_id", "HASH")]},
         }
 
-    async def ensure_tables(self) -> list[str]:
-        """Create missing tables (PAY_PER_REQUEST) and missing GSIs; returns tables created."""
-        existing: set[str] = set()
+    async def pending_tables(self) -> list[str]:
+        """What `ensure_tables` would do (or wait for), in words; changes nothing."""
+        existing = await self._table_names()
+        pending = []
+        for name, spec in self.table_specs().items():
+            indexes = spec.get("indexes", {})
+            if name not in existing:
+                with_indexes = f" with indexes {', '.join(indexes)}" if indexes else ""
+                pending.append(f"create table {name}{with_indexes}")
+                continue
+            table = (await self.call("describe_table", TableName=name))["Table"]
+            if table["TableStatus"] != "ACTIVE":
+                pending.append(f"wait for table {name} ({table['TableStatus']})")
+            statuses = {i["IndexName"]: i["IndexStatus"] for i in _indexes(table)}
+            for index_name in indexes:
+                status = statuses.get(index_name)
+                if status is None:
+                    pending.append(f"add index {index_name} to {name}")
+                elif status != "ACTIVE":
+                    pending.append(f"wait for index {index_name} on {name} ({status})")
+        return pending
+
+    async def ensure_tables(self) -> TableChanges:
+        """Create missing tables (PAY_PER_REQUEST) and add missing GSIs, then wait until
+        every table and index is ACTIVE. Safe to run from several processes at once."""
+        existing = await self._table_names()
+        changes = TableChanges()
+        for name, spec in self.table_specs().items():
+            indexes = spec.get("indexes", {})
+            if name not in existing and await self._create_table(name, spec["keys"], indexes):
+                changes.created.append(name)
+            table = await self._wait_until_active(name)
+            for index_name, keys in indexes.items():
+                if index_name not in {i["IndexName"] for i in _indexes(table)}:
+                    if await self._add_index(name, spec["keys"], index_name, keys):
+                        changes.indexes.append(f"{index_name} on {name}")
+                    table = await self._wait_until_active(name)
+        return changes
+
+    async def _table_names(self) -> set[str]:
+        names: set[str] = set()
         kwargs: dict[str, Any] = {}
         while True:
             page = await self.call("list_tables", **kwargs)
-            existing.update(page.get("TableNames", []))
+            names.update(page.get("TableNames", []))
             if "LastEvaluatedTableName" not in page:
-                break
+                return names
             kwargs = {"ExclusiveStartTableName": page["LastEvaluatedTableName"]}
-        created = []
-        for name, spec in self.table_specs().items():
-            indexes = spec.get("indexes", {})
-            attributes = {a for a, _ in spec["keys"]} | {
-                a for keys in indexes.values() for a, _ in keys
-            }
-            definitions = [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)]
-            if name in existing:
-                await self._ensure_indexes(name, indexes, definitions)
-                continue
-            request: dict[str, Any] = {
-                "TableName": name,
-                "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in spec["keys"]],
-                "AttributeDefinitions": definitions,
-                "BillingMode": "PAY_PER_REQUEST",
-            }
-            if indexes:
-                request["GlobalSecondaryIndexes"] = [_gsi(n, keys) for n, keys in indexes.items()]
-            try:
-                await self.call("create_table", **request)
-            except ClientError as error:
-                # Another worker created it first.
-                if error.response["Error"]["Code"] != "ResourceInUseException":
-                    raise
-                continue
-            waiter = self.client.get_waiter("table_exists")
-            await waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-            created.append(name)
-        return created
 
-    async def _ensure_indexes(self, name: str, indexes: dict, definitions: list) -> None:
-        """Add GSIs to a table made by an older version (one per UpdateTable, as AWS allows)."""
-        if not indexes:
-            return
-        table = (await self.call("describe_table", TableName=name))["Table"]
-        present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
-        for index_name, keys in indexes.items():
-            if index_name in present:
-                continue
-            with contextlib.suppress(ClientError):  # another worker is adding it
+    async def _create_table(self, name: str, keys: list, indexes: dict) -> bool:
+        """Create one table with its GSIs; False when another process created it first."""
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": _key_schema(keys),
+            "AttributeDefinitions": _definitions(keys, *indexes.values()),
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if indexes:
+            request["GlobalSecondaryIndexes"] = [_gsi(n, k) for n, k in indexes.items()]
+        try:
+            await self.call("create_table", **request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+            return False
+        return True
+
+    async def _add_index(self, name: str, keys: list, index_name: str, index_keys: list) -> bool:
+        """Add one GSI to a table made by an older version (AWS takes one per UpdateTable,
+        and none while the table is busy); False when another process added it."""
+        for _ in range(TABLE_UPDATE_ATTEMPTS):
+            table = await self._wait_until_active(name)
+            present = _indexes(table)
+            if index_name in {i["IndexName"] for i in present}:
+                return False
+            others = [_index_keys(i) for i in present]
+            try:
                 await self.call(
                     "update_table",
                     TableName=name,
-                    AttributeDefinitions=definitions,
-                    GlobalSecondaryIndexUpdates=[{"Create": _gsi(index_name, keys)}],
+                    AttributeDefinitions=_definitions(keys, index_keys, *others),
+                    GlobalSecondaryIndexUpdates=[{"Create": _gsi(index_name, index_keys)}],
                 )
+                return True
+            except ClientError as error:
+                # Another process may have just added it, or be adding another index.
+                table = (await self.call("describe_table", TableName=name))["Table"]
+                if index_name in {i["IndexName"] for i in _indexes(table)}:
+                    return False
+                if error.response["Error"]["Code"] not in TABLE_BUSY_CODES:
+                    raise
+        raise BackendUnavailable("DynamoDB")
+
+    async def _wait_until_active(self, name: str) -> dict:
+        """Describe the table until it and all its indexes are ACTIVE; returns it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TABLE_WAIT_SECONDS
+        delay = 0.1
+        while True:
+            table = (await self.call("describe_table", TableName=name))["Table"]
+            statuses = [table["TableStatus"], *(i["IndexStatus"] for i in _indexes(table))]
+            if all(status == "ACTIVE" for status in statuses):
+                return table
+            if loop.time() > deadline:
+                log.warning("dynamodb table %s still not ACTIVE: %s", name, statuses)
+                raise BackendUnavailable("DynamoDB")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+@dataclass
+class TableChanges:
+    """What `ensure_tables` did: tables created and indexes added ("index on table")."""
+
+    created: list[str] = field(default_factory=list)
+    indexes: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.created or self.indexes)
 
 
 async def _count_requests(client: Any, directory: Path) -> None:
@@ -238,6 +306,24 @@ async def _count_requests(client: Any, directory: Path) -> None:
 def _gsi(name: str, keys: list[tuple[str, str]]) -> dict:
     return {
         "IndexName": name,
-        "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in keys],
+        "KeySchema": _key_schema(keys),
         "Projection": {"ProjectionType": "ALL"},
     }
+
+
+def _key_schema(keys: list[tuple[str, str]]) -> list[dict]:
+    return [{"AttributeName": a, "KeyType": t} for a, t in keys]
+
+
+def _definitions(*key_lists: list[tuple[str, str]]) -> list[dict]:
+    """Attribute definitions for exactly the key attributes in use (all strings)."""
+    attributes = {a for keys in key_lists for a, _ in keys}
+    return [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)]
+
+
+def _indexes(table: dict) -> list[dict]:
+    return table.get("GlobalSecondaryIndexes", [])
+
+
+def _index_keys(index: dict) -> list[tuple[str, str]]:
+    return [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]]

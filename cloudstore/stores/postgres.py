@@ -1,7 +1,8 @@
-"""The process's psycopg connection pool and the users schema.
+"""The process's psycopg connection pool, and its schema kept current by the migrations.
 
 The pool opens without waiting, so the shop starts (and serves the catalog) while
 PostgreSQL is down; each use is bounded in time and a failure becomes BackendUnavailable.
+Pending migrations are applied at startup, or at the first use once PostgreSQL answers.
 """
 
 from __future__ import annotations
@@ -10,46 +11,40 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from cloudstore.domain.errors import BackendUnavailable
+from cloudstore.stores.migrations import (
+    MIGRATIONS_DIR,
+    Applied,
+    Migration,
+    MigrationError,
+    apply_migrations,
+    discover,
+    pending_migrations,
+)
 
 log = logging.getLogger(__name__)
-
-SCHEMA_LOCK_ID = 0x0C10D5  # any constant: serialises schema setup across workers
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    user_id       VARCHAR(50) PRIMARY KEY,
-    email         VARCHAR(255) NOT NULL,
-    password_hash VARCHAR(255) NOT NULL,
-    name          VARCHAR(255) NOT NULL,
-    created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
-    updated_at    TIMESTAMPTZ NOT NULL DEFAULT now()
-);
-ALTER TABLE users ADD COLUMN IF NOT EXISTS role VARCHAR(20) NOT NULL DEFAULT 'customer';
-ALTER TABLE users ADD COLUMN IF NOT EXISTS phone VARCHAR(50);
-ALTER TABLE users ADD COLUMN IF NOT EXISTS address TEXT;
-ALTER TABLE users ADD COLUMN IF NOT EXISTS city VARCHAR(120);
-ALTER TABLE users ADD COLUMN IF NOT EXISTS state VARCHAR(120);
-ALTER TABLE users ADD COLUMN IF NOT EXISTS postal_code VARCHAR(20);
-ALTER TABLE users ADD COLUMN IF NOT EXISTS password_changed_at TIMESTAMPTZ NOT NULL DEFAULT now();
-DO $$ BEGIN
-    ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('customer', 'admin'));
-EXCEPTION WHEN duplicate_object THEN NULL;
-END $$;
-CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower_key ON users (lower(email));
-"""
 
 
 class Postgres:
     """Holds the process's AsyncConnectionPool; open at startup, close at shutdown."""
 
-    def __init__(self, conninfo: str, timeout: float = 3.0, max_size: int = 10) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        timeout: float = 3.0,
+        max_size: int = 10,
+        migrations_dir: Path = MIGRATIONS_DIR,
+    ) -> None:
+        self.conninfo = conninfo
         self.timeout = timeout
+        self.migrations_dir = migrations_dir
         self.schema_ready = False
+        self._migrating: asyncio.Future | None = None
         self.pool = AsyncConnectionPool(
             conninfo,
             min_size=1,
@@ -70,15 +65,51 @@ class Postgres:
             log.warning("PostgreSQL is not reachable yet; accounts answer 503 until it is")
 
     async def close(self) -> None:
+        if self._migrating is not None and not self._migrating.done():
+            self._migrating.cancel()
         await self.pool.close()
 
     async def ensure_schema(self) -> None:
+        """Apply pending migrations once per process. Concurrent callers share one run, and
+        a caller that gives up (a request's deadline) does not cancel it."""
         if self.schema_ready:
             return
-        async with self.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
-            await conn.execute(SCHEMA)
+        if self._migrating is None or self._migrating.done():
+            self._migrating = asyncio.ensure_future(self.migrate())
+            self._migrating.add_done_callback(_consume_result)
+        await asyncio.shield(self._migrating)
+
+    async def migrate(self) -> list[Applied]:
+        """Apply the pending migrations now; returns what was applied."""
+        migrations = await asyncio.to_thread(discover, self.migrations_dir)
+        async with self._own_connection() as conn:
+            applied = await apply_migrations(conn, migrations)
         self.schema_ready = True
+        return applied
+
+    async def pending_migrations(self) -> list[Migration]:
+        """The migrations `migrate` would apply; changes nothing."""
+        migrations = await asyncio.to_thread(discover, self.migrations_dir)
+        async with self._own_connection() as conn:
+            return await pending_migrations(conn, migrations)
+
+    @asynccontextmanager
+    async def _own_connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        """A connection outside the pool for the migration lock: the lock belongs to its
+        session, so closing it releases the lock whatever happened."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.conninfo, autocommit=True, connect_timeout=max(1, int(self.timeout))
+            )
+        except (psycopg.OperationalError, TimeoutError, OSError) as error:
+            log.warning("postgresql unavailable: %s", type(error).__name__)
+            raise BackendUnavailable("PostgreSQL") from error
+        try:
+            async with conn:
+                yield conn
+        except psycopg.OperationalError as error:
+            log.warning("postgresql unavailable: %s", type(error).__name__)
+            raise BackendUnavailable("PostgreSQL") from error
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
@@ -94,7 +125,11 @@ class Postgres:
 
         async def go():
             if not self.schema_ready:
-                await self.ensure_schema()
+                try:
+                    await self.ensure_schema()
+                except MigrationError as error:
+                    log.error("PostgreSQL migrations refused: %s", error)
+                    raise BackendUnavailable("PostgreSQL") from error
             cursor_args = {"row_factory": row_factory} if row_factory else {}
             async with self.connection() as conn, conn.cursor(**cursor_args) as cur:
                 await cur.execute(query, params)
@@ -114,6 +149,6 @@ class Postgres:
         await self.fetchone("SELECT 1")
 
 
-def _consume_result(task: asyncio.Task) -> None:
+def _consume_result(task: asyncio.Future) -> None:
     if not task.cancelled():
-        task.exception()  # mark it retrieved: it was already answered with a 503
+        task.exception()  # mark it retrieved: its callers were already answered
