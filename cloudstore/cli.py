@@ -41,8 +41,8 @@ async def _bootstrap(settings: Settings, seed_file: Path | None) -> str:
         created = await backends.dynamo.ensure_tables()
         if seed_file and settings.products_table in created:
             entries = json.loads(await asyncio.to_thread(seed_file.read_text))
-            count = await load_products(backends, entries)
-            return f"created tables and loaded {count} products from {seed_file.name}"
+            counts = await load_products(backends, entries)
+            return f"created tables and loaded {counts.created} products from {seed_file.name}"
         return "tables ready" if not created else f"created {', '.join(created)}"
     finally:
         await backends.dynamo.close()
@@ -142,8 +142,10 @@ def seed(args: argparse.Namespace) -> int:
         raise SystemExit(f"cloudstore seed: {path} must hold a JSON array of products")
     with embedded_backends(_settings(), reuse_running=True) as settings:
         asyncio.run(_bootstrap(settings, None))
-        count = asyncio.run(_with_backends(settings, lambda b: load_products(b, entries)))
-    print(f"loaded {count} products from {path}")
+        counts = asyncio.run(
+            _with_backends(settings, lambda b: load_products(b, entries, overwrite=args.overwrite))
+        )
+    print(f"{path}: {counts}")
     return 0
 
 
@@ -190,8 +192,15 @@ def parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--no-seed", action="store_true", help="do not load the seed catalog")
     run_cmd.set_defaults(func=serve)
 
-    seed_cmd = commands.add_parser("seed", help="load products from a JSON file (upsert)")
+    seed_cmd = commands.add_parser(
+        "seed", help="load products from a JSON file (existing ones are left alone)"
+    )
     seed_cmd.add_argument("--file", default=str(DEFAULT_SEED))
+    seed_cmd.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace every field of products that exist already, stock included",
+    )
     seed_cmd.set_defaults(func=seed)
 
     admin_cmd = commands.add_parser("create-admin", help="create or promote an admin")
