@@ -87,12 +87,22 @@ def serve(args: argparse.Namespace) -> int:
     from hypercorn.config import Config
     from hypercorn.run import run
 
-    from cloudstore.embedded import Runtime, embedded_backends, remove_runtime, write_runtime
+    from cloudstore.embedded import (
+        Runtime,
+        embedded_backends,
+        lock_data_dir,
+        remove_runtime,
+        write_runtime,
+    )
+    from cloudstore.lifeline import become_subreaper
     from cloudstore.observability import hypercorn_logconfig
 
     original = _settings()
     port = args.port or _free_port(args.host)
-    with embedded_backends(original, reuse_running=False) as settings:
+    # Before anything starts: a second serve on this data dir stops here, at once.
+    lock_data_dir(original.data_dir, f"http://{args.host}:{port}")
+    become_subreaper()  # the postmaster pg_ctl detaches is ours to collect (lifeline.py)
+    with embedded_backends(original, reuse_running=False, supervise=True) as settings:
         # Workers are separate processes: they read the backends from the environment.
         if settings.database_url and original.embedded_postgres:
             os.environ["CLOUDSTORE_DATABASE_URL"] = settings.database_url
