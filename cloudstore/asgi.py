@@ -7,6 +7,7 @@ import os
 import signal
 
 from cloudstore import create_app
+from cloudstore.lifeline import die_with_parent
 
 
 def _finish_in_flight_on_sigterm() -> None:
@@ -18,7 +19,7 @@ def _finish_in_flight_on_sigterm() -> None:
     handler and die mid-request (hypercorn 0.18, `hypercorn/run.py`). So a worker ignores
     SIGTERM while its main process lives: the shutdown is already under way, and Python's
     multiprocessing makes the main process wait for it to finish. A worker whose main process
-    is gone takes SIGTERM as usual.
+    is gone takes SIGTERM as usual, and the kernel sends it one when that happens.
     """
     if multiprocessing.parent_process() is None:  # not a hypercorn worker (workers = 0, ...)
         return
@@ -34,6 +35,8 @@ def _finish_in_flight_on_sigterm() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # And when the main process dies without a shutdown (SIGKILL), so does the worker.
+    die_with_parent(parent_pid)
 
 
 _finish_in_flight_on_sigterm()

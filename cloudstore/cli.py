@@ -59,8 +59,8 @@ async def _migrate(settings: Settings, seed_file: Path | None) -> list[str]:
         ]
         if seed_file and settings.products_table in changes.created:
             entries = json.loads(await asyncio.to_thread(seed_file.read_text))
-            count = await load_products(backends, entries)
-            lines.append(f"loaded {count} products from {seed_file.name}")
+            counts = await load_products(backends, entries)
+            lines.append(f"loaded {counts.created} products from {seed_file.name}")
         return lines
     finally:
         await backends.dynamo.close()
@@ -127,12 +127,22 @@ def serve(args: argparse.Namespace) -> int:
     from hypercorn.config import Config
     from hypercorn.run import run
 
-    from cloudstore.embedded import Runtime, embedded_backends, remove_runtime, write_runtime
+    from cloudstore.embedded import (
+        Runtime,
+        embedded_backends,
+        lock_data_dir,
+        remove_runtime,
+        write_runtime,
+    )
+    from cloudstore.lifeline import become_subreaper
     from cloudstore.observability import hypercorn_logconfig
 
     original = _settings()
     port = args.port or _free_port(args.host)
-    with embedded_backends(original, reuse_running=False) as settings:
+    # Before anything starts: a second serve on this data dir stops here, at once.
+    lock_data_dir(original.data_dir, f"http://{args.host}:{port}")
+    become_subreaper()  # the postmaster pg_ctl detaches is ours to collect (lifeline.py)
+    with embedded_backends(original, reuse_running=False, supervise=True) as settings:
         # Workers are separate processes: they read the backends from the environment.
         if settings.database_url and original.embedded_postgres:
             os.environ["CLOUDSTORE_DATABASE_URL"] = settings.database_url
@@ -182,8 +192,10 @@ def seed(args: argparse.Namespace) -> int:
         raise SystemExit(f"cloudstore seed: {path} must hold a JSON array of products")
     with embedded_backends(_settings(), reuse_running=True) as settings:
         asyncio.run(_bootstrap(settings, None))
-        count = asyncio.run(_with_backends(settings, lambda b: load_products(b, entries)))
-    print(f"loaded {count} products from {path}")
+        counts = asyncio.run(
+            _with_backends(settings, lambda b: load_products(b, entries, overwrite=args.overwrite))
+        )
+    print(f"{path}: {counts}")
     return 0
 
 
@@ -242,8 +254,15 @@ def parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--no-seed", action="store_true", help="do not load the seed catalog")
     run_cmd.set_defaults(func=serve)
 
-    seed_cmd = commands.add_parser("seed", help="load products from a JSON file (upsert)")
+    seed_cmd = commands.add_parser(
+        "seed", help="load products from a JSON file (existing ones are left alone)"
+    )
     seed_cmd.add_argument("--file", default=str(DEFAULT_SEED))
+    seed_cmd.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace every field of products that exist already, stock included",
+    )
     seed_cmd.set_defaults(func=seed)
 
     admin_cmd = commands.add_parser("create-admin", help="create or promote an admin")

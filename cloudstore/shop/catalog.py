@@ -9,6 +9,7 @@ from cloudstore.backends import Backends
 from cloudstore.domain.catalog import Product, utc_now_iso
 from cloudstore.domain.errors import InvalidInput, NotFound
 from cloudstore.money import parse_price
+from cloudstore.stores.catalog import LoadCounts
 
 PRODUCT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # http(s) anywhere, or a path under /static/; never "..", quotes or angle brackets.
@@ -129,14 +130,22 @@ async def adjust_stock(backends: Backends, product_id: str, delta: int) -> Produ
     return await backends.catalog.adjust_stock(current, delta)
 
 
-async def load_products(backends: Backends, entries: list[dict]) -> int:
-    """Upsert products from a seed file (a product without product_id gets a new one)."""
+async def load_products(
+    backends: Backends, entries: list[dict], *, overwrite: bool = False
+) -> LoadCounts:
+    """Load products from a seed file (a product without product_id gets a new one).
+
+    An existing product is left untouched unless `overwrite`, which replaces every field
+    (stock included) but keeps its `created_at` when the entry gives none."""
     products = []
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise InvalidInput(f"entry {position} is not an object")
         try:
-            products.append(build_product(backends, entry, entry.get("product_id")))
+            product = build_product(backends, entry, entry.get("product_id"))
         except InvalidInput as error:
             raise InvalidInput(f"entry {position}: {error.message}") from None
-    return await backends.catalog.upsert_many(products)
+        if not entry.get("created_at"):
+            product = product.with_changes(created_at="")  # the store fills it in
+        products.append(product)
+    return await backends.catalog.upsert_many(products, overwrite=overwrite)

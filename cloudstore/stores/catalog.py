@@ -15,7 +15,8 @@ little after its entry was stamped; entries already applied are remembered and s
 worker falls back to a full reload (a parallel Scan) when it is too far behind (more changes
 than `MAX_INCREMENTAL_CHANGES`, a bulk load, or no successful poll for longer than the
 entries are kept) and, as a backstop, every `catalog_full_reload_seconds`. Workers delete
-entries older than `CHANGE_RETENTION_SECONDS` now and then. The worker that made a change
+every entry older than `CHANGE_RETENTION_SECONDS` every `PRUNE_SECONDS` (all of them, a page
+at a time, so the log stays bounded however fast it grows). The worker that made a change
 applies it to its own snapshot at once. Checkout never trusts the snapshot: it re-reads price
 and stock consistently and conditions its transaction on both.
 
@@ -30,9 +31,11 @@ import contextlib
 import gc
 import json
 import logging
+import random
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -52,8 +55,11 @@ CHANGE_OVERLAP_SECONDS = 10.0
 CHANGE_RETENTION_SECONDS = 120.0
 # More changed products than this since the last poll: a full reload is cheaper.
 MAX_INCREMENTAL_CHANGES = 500
-# How often (in polls) a worker deletes expired change entries.
-CLEANUP_EVERY_POLLS = 30
+# How often a worker deletes expired change entries (every one of them, a page at a time).
+PRUNE_SECONDS = 20.0
+# Keys read per Query page while pruning; deleted 25 at a time (BatchWriteItem's limit).
+PRUNE_PAGE = 500
+PRUNE_CONCURRENCY = 4
 
 
 def product_from_item(item: dict) -> Product:
@@ -100,7 +106,8 @@ class CatalogStore:
         self._polled_at = 0.0  # wall clock at the start of the last complete catch-up
         self._reloaded_at = 0.0  # wall clock at the start of the last full reload
         self._seen: dict[str, str] = {}  # change entries applied: sort key -> stamp
-        self._polls = 0
+        # Workers start at different points of the prune cycle, so they rarely prune together.
+        self._pruned_at = time.monotonic() - random.uniform(0, PRUNE_SECONDS)  # noqa: S311
         self._reload_lock = asyncio.Lock()
         self._refresher: asyncio.Task | None = None
         self._initial: asyncio.Task | None = None
@@ -173,8 +180,8 @@ class CatalogStore:
             await asyncio.sleep(self.refresh_seconds)
             try:
                 await self.refresh_if_changed()
-                self._polls += 1
-                if self._polls % CLEANUP_EVERY_POLLS == 0:
+                if time.monotonic() - self._pruned_at >= PRUNE_SECONDS:
+                    self._pruned_at = time.monotonic()
                     await self.delete_expired_changes()
             except BackendUnavailable:
                 pass  # keep serving the last snapshot; try again next tick
@@ -277,23 +284,46 @@ class CatalogStore:
         )
 
     async def delete_expired_changes(self) -> int:
-        """Delete (up to 25) change entries older than the retention window."""
+        """Delete every change entry older than the retention window; returns how many.
+
+        Keys are read a page at a time (each Query starts again from the oldest entry, as
+        the previous page is gone) and deleted 25 per BatchWriteItem, a few in parallel.
+        Deleting an entry another worker deleted first is harmless."""
         cutoff = _stamp(time.time() - CHANGE_RETENTION_SECONDS)
-        reply = await self.dynamo.call(
-            "query",
-            TableName=self.table,
-            KeyConditionExpression="product_id = :p AND category < :cutoff",
-            ExpressionAttributeValues={":p": {"S": CHANGES_PARTITION}, ":cutoff": {"S": cutoff}},
-            ProjectionExpression="product_id, category",
-            Limit=25,
-        )
-        keys = reply.get("Items", [])
-        if keys:
-            await self.dynamo.call(
-                "batch_write_item",
-                RequestItems={self.table: [{"DeleteRequest": {"Key": key}} for key in keys]},
+        gate = asyncio.Semaphore(PRUNE_CONCURRENCY)
+        deleted = 0
+        while True:
+            reply = await self.dynamo.call(
+                "query",
+                TableName=self.table,
+                KeyConditionExpression="product_id = :p AND category < :cutoff",
+                ExpressionAttributeValues={
+                    ":p": {"S": CHANGES_PARTITION},
+                    ":cutoff": {"S": cutoff},
+                },
+                ProjectionExpression="product_id, category",
+                ConsistentRead=True,
+                Limit=PRUNE_PAGE,
             )
-        return len(keys)
+            keys = reply.get("Items", [])
+            batches = [keys[i : i + 25] for i in range(0, len(keys), 25)]
+            await asyncio.gather(
+                *(
+                    self._write_batch([{"DeleteRequest": {"Key": k}} for k in b], gate)
+                    for b in batches
+                )
+            )
+            deleted += len(keys)
+            if len(keys) < PRUNE_PAGE:
+                return deleted
+
+    async def _write_batch(self, batch: list[dict], gate: asyncio.Semaphore) -> None:
+        """One BatchWriteItem, retrying what DynamoDB left unprocessed."""
+        request = {self.table: batch}
+        async with gate:
+            while request:
+                reply = await self.dynamo.call("batch_write_item", bulk=True, RequestItems=request)
+                request = reply.get("UnprocessedItems") or None
 
     async def _scan_all(self) -> list[Product]:
         async def segment(number: int) -> list[Product]:
@@ -491,39 +521,61 @@ class CatalogStore:
         await self.record_changes([(updated.product_id, updated.category)])
         return updated
 
-    async def upsert_many(self, products: list[Product], concurrency: int = 8) -> int:
+    async def upsert_many(
+        self, products: list[Product], *, overwrite: bool = False, concurrency: int = 8
+    ) -> LoadCounts:
         """Load products in batches of 25 (BatchWriteItem), retrying unprocessed items.
 
-        Upsert by product_id: an existing item filed under another category is removed, so
-        a product never exists twice."""
-        current = await self.index()
-        moved = [
-            current.by_id[p.product_id]
-            for p in products
-            if p.product_id in current.by_id and current.by_id[p.product_id].category != p.category
-        ]
+        What exists is read first (a fresh Scan, not the snapshot). A product whose id exists
+        is left untouched, unless `overwrite`: then every field is replaced, stock included
+        (its `created_at` is kept when the product has none), and one filed under another
+        category is moved, so a product never exists twice."""
+        existing = {p.product_id: p for p in await self._scan_all()}
+        counts = LoadCounts()
+        writes: list[Product] = []
+        deletes: list[Product] = []
+        for product in {p.product_id: p for p in products}.values():
+            current = existing.get(product.product_id)
+            if not product.created_at:  # none given: a new product's is now
+                created = current.created_at if current and overwrite else product.updated_at
+                product = product.with_changes(created_at=created)
+            if current is None:
+                counts.created += 1
+            elif not overwrite:
+                counts.left_alone += 1
+                continue
+            else:
+                counts.replaced += 1
+                if current.category != product.category:
+                    deletes.append(current)
+            writes.append(product)
         requests = [
             {
                 "DeleteRequest": {
                     "Key": {"product_id": to_value(p.product_id), "category": to_value(p.category)}
                 }
             }
-            for p in moved
-        ] + [{"PutRequest": {"Item": product_item(p)}} for p in products]
-        batches = [requests[i : i + 25] for i in range(0, len(requests), 25)]
+            for p in deletes
+        ] + [{"PutRequest": {"Item": product_item(p)}} for p in writes]
+        if not requests:
+            return counts
         gate = asyncio.Semaphore(concurrency)
-
-        async def write(batch: list[dict]) -> None:
-            request = {self.table: batch}
-            async with gate:
-                while request:
-                    reply = await self.dynamo.call(
-                        "batch_write_item", bulk=True, RequestItems=request
-                    )
-                    request = reply.get("UnprocessedItems") or None
-
         # A moved product's delete and put touch different keys, so batches may run in any order.
-        await asyncio.gather(*(write(b) for b in batches))
+        await asyncio.gather(
+            *(self._write_batch(requests[i : i + 25], gate) for i in range(0, len(requests), 25))
+        )
         await self.record_changes([], full=True)  # other workers reload everything
         await self.reload()
-        return len(products)
+        return counts
+
+
+@dataclass(slots=True)
+class LoadCounts:
+    """What a bulk load did: products created, replaced, and left alone (they existed)."""
+
+    created: int = 0
+    replaced: int = 0
+    left_alone: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.replaced} replaced, {self.left_alone} left alone"
