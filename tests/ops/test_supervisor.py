@@ -92,15 +92,16 @@ def serve():
 
 
 @pytest.fixture(scope="module")
-def token(serve) -> str:
-    status, body = call(
-        serve.base,
-        "POST",
-        "/api/auth/register",
-        {"name": "Sari", "email": unique_email(), "password": "rahasia1"},
-    )
+def account(serve) -> dict:
+    credentials = {"email": unique_email(), "password": "rahasia1"}
+    status, body = call(serve.base, "POST", "/api/auth/register", {"name": "Sari", **credentials})
     assert status == 201, body
-    return body["token"]
+    return {**credentials, "token": body["token"]}
+
+
+@pytest.fixture(scope="module")
+def token(account) -> str:
+    return account["token"]
 
 
 @pytest.fixture(scope="module")
@@ -129,12 +130,14 @@ def without_config(pgdata: Path):
 
 
 @pytest.fixture(scope="module")
-def postgres_outage(serve, token) -> Outage:
+def postgres_outage(serve, account) -> Outage:
+    # A login always reads PostgreSQL (a profile may come from the few-second user cache).
+    credentials = {"email": account["email"], "password": account["password"]}
     return Outage(
         serve,
         "embedded PostgreSQL",
         postmaster_pid(serve.data_dir),
-        lambda: call(serve.base, "GET", "/api/user/profile", token=token)[0],
+        lambda: call(serve.base, "POST", "/api/auth/login", credentials)[0],
         unstartable=without_config(serve.data_dir / "postgres"),
     )
 
