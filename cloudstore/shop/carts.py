@@ -70,34 +70,35 @@ async def fresh_quote(backends: Backends, lines: list[CartLine]) -> Quote:
     return price_cart(lines, products, backends.settings.tax_rate)
 
 
+async def _lookup(backends: Backends, product_ids: Iterable[str]) -> dict[str, Product]:
+    """The products that exist (snapshot first; a miss re-checked in DynamoDB, as the
+    snapshot may be a moment behind another worker's new product)."""
+    index = await backends.catalog.index()
+    wanted = list(dict.fromkeys(product_ids))
+    found = {pid: product for pid in wanted if (product := index.get(pid)) is not None}
+    unknown = [pid for pid in wanted if pid not in found]
+    if unknown:
+        found.update(await backends.catalog.fetch_many(unknown))
+    return found
+
+
 async def _products(backends: Backends, lines: list[CartLine]) -> dict[str, Product]:
-    """The lines' products (snapshot first; a miss re-checked in DynamoDB), or 404."""
+    """The lines' products, or 404 naming the unknown ones."""
     if len(lines) > MAX_LINES:
         raise InvalidInput(
             f"a cart may hold at most {MAX_LINES} different products",
             code=ErrorCode.CART_TOO_LARGE,
             field="items",
         )
-    index = await backends.catalog.index()
-    found = {line.product_id: index.get(line.product_id) for line in lines}
-    unknown = [pid for pid, product in found.items() if product is None]
-    if unknown:
-        # The snapshot may be a moment behind another worker's new product.
-        found.update(await backends.catalog.fetch_many(unknown))
-        unknown = [pid for pid in unknown if found.get(pid) is None]
+    found = await _lookup(backends, (line.product_id for line in lines))
+    unknown = [line.product_id for line in lines if line.product_id not in found]
     if unknown:
         raise NotFound(
             f"product not found: {', '.join(unknown)}",
             code=ErrorCode.PRODUCT_NOT_FOUND,
             missing=unknown,
         )
-    return {pid: product for pid, product in found.items() if product is not None}
-
-
-async def check_known(backends: Backends, lines: list[CartLine]) -> list[CartLine]:
-    lines = normalize(lines)
-    await _products(backends, lines)
-    return lines
+    return found
 
 
 async def replace(backends: Backends, user_id: str, lines: list[CartLine]) -> CapResult:
@@ -117,10 +118,11 @@ async def save(backends: Backends, user_id: str, lines: list[CartLine]) -> list[
 
 async def _keep(backends: Backends, user_id: str | None, lines: list[CartLine]) -> list[CartLine]:
     """Lines of known products; saved when the cart is a user's (else the browser keeps it)."""
-    index = await backends.catalog.index()
-    lines = [line for line in normalize(lines) if index.get(line.product_id) is not None]
+    lines = normalize(lines)
+    found = await _lookup(backends, (line.product_id for line in lines))
+    lines = [line for line in lines if line.product_id in found]
     if user_id is not None:
-        lines = await check_known(backends, lines)
+        await _products(backends, lines)  # at most MAX_LINES
         await backends.carts.save(user_id, lines)
     return lines
 
@@ -150,8 +152,7 @@ async def set_quantity(
 ) -> tuple[Product | None, LineChange]:
     """Set a line's quantity (0 removes it), at most the product's limit. A product no
     longer sold can only be removed."""
-    index = await backends.catalog.index()
-    product = index.get(product_id)
+    product = (await _lookup(backends, [product_id])).get(product_id)
     stock = product.stock if product else 0
     change = set_line(lines, product_id, quantity, stock)
     return product, _replace_lines(change, await _keep(backends, user_id, change.lines))
