@@ -18,6 +18,7 @@ from cloudstore.web.proxy import ForwardedHeadersMiddleware
 from cloudstore.web.rendering import drop_flask_context_processors, memoise_url_for
 from cloudstore.web.security import install_security_headers
 from cloudstore.web.static_files import init_static_files
+from cloudstore.web.template_limits import install_template_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 __version__ = "0.1.0"
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(api.blueprint())
     app.register_blueprint(pages.blueprint())
     app.register_blueprint(admin.blueprint())
+    install_template_limits(app, settings)
     drop_flask_context_processors(app)
     memoise_url_for(app)
     register_error_handlers(app)

@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 import bcrypt
 import jwt
 
-from cloudstore.domain.errors import InvalidInput, Unauthorized
+from cloudstore.domain.errors import ErrorCode, InvalidInput, Unauthorized
 
 MIN_PASSWORD_LENGTH = 6
+MAX_EMAIL_LENGTH = 254  # RFC 5321
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises past it
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,185}\.[^@\s.\x00]{2,63}$")
 ALGORITHM = "HS256"
@@ -25,17 +26,27 @@ HASH_THREAD_NICENESS = 10  # relative to the worker; 10 gets about a tenth of a 
 
 def normalize_email(email: str) -> str:
     email = email.strip()
-    if len(email) > 254 or not EMAIL_PATTERN.match(email):
-        raise InvalidInput("email is not a valid email address")
+    if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
+        raise InvalidInput(
+            "email is not a valid email address", code=ErrorCode.INVALID, field="email"
+        )
     local, domain = email.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
 
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters",
+            code=ErrorCode.INVALID,
+            field="password",
+        )
     if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise InvalidInput(f"password must be at most {MAX_PASSWORD_BYTES} bytes")
+        raise InvalidInput(
+            f"password must be at most {MAX_PASSWORD_BYTES} bytes",
+            code=ErrorCode.TOO_LONG,
+            field="password",
+        )
 
 
 class PasswordHasher:
@@ -111,9 +122,9 @@ class TokenService:
                 options={"require": ["exp", "iat", "sub"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthorized("token has expired") from None
+            raise Unauthorized("token has expired", code=ErrorCode.TOKEN_INVALID) from None
         except jwt.PyJWTError:
-            raise Unauthorized("token is invalid") from None
+            raise Unauthorized("token is invalid", code=ErrorCode.TOKEN_INVALID) from None
         return TokenClaims(
             user_id=str(claims["sub"]),
             email=str(claims.get("email", "")),

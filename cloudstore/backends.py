@@ -61,6 +61,9 @@ class Backends:
                 dynamo, settings.orders_table, settings.products_table, settings.cart_table
             ),
             tokens=TokenService(settings.jwt_secret_key, settings.jwt_expiry_hours),
+            login_throttle=LoginThrottle(
+                settings.login_limit, settings.login_ip_limit, settings.register_limit
+            ),
         )
 
     async def open(self) -> None:

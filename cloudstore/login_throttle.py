@@ -1,10 +1,11 @@
-"""Failed-login throttling per account and per client IP, with the `limits` library.
+"""Throttling failed logins (per account and per client IP) and registrations (per client
+IP), with the `limits` library; the limits are settings (`LOGIN_LIMIT`, `LOGIN_IP_LIMIT`,
+`REGISTER_LIMIT`, each `"N/period"`).
 
-Only failures count: after `FAILURES_PER_MINUTE` failed attempts for one email (or from one
-IP) within a moving minute, further attempts get a 429 with Retry-After until the window
-moves on. The counters live in this process's memory: with N workers an attacker gets at
-most N times the limit, and a restart clears them; a shared store (e.g. limits' Redis
-storage) would make the limit global.
+Failed logins: only failures count; after the limit within a moving window, further
+attempts get a 429 with Retry-After until the window moves on. Registrations: every attempt
+counts. The counters live in this process's memory: with N workers an attacker gets at most
+N times the limit, and a restart clears them; a shared store would make the limit global.
 """
 
 from __future__ import annotations
@@ -16,41 +17,61 @@ import limits
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from cloudstore.domain.errors import DomainError
+from cloudstore.domain.errors import DomainError, ErrorCode
+from cloudstore.settings import DEFAULT_LOGIN_IP_LIMIT, DEFAULT_LOGIN_LIMIT, RateLimit
 
-FAILURES_PER_MINUTE = 5
-# An IP may be a whole office behind NAT: it gets more room than one account.
-IP_FAILURES_PER_MINUTE = 20
+TOO_MANY_LOGINS = "too many failed login attempts; try again later"
+TOO_MANY_REGISTRATIONS = "too many new accounts from this address; try again later"
 
 
 class TooManyAttempts(DomainError):
     status = 429
+    default_code = ErrorCode.TOO_MANY_ATTEMPTS
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many failed login attempts; try again later")
+    def __init__(self, retry_after: int, message: str = TOO_MANY_LOGINS) -> None:
+        super().__init__(message)
         self.retry_after = retry_after
+
+
+def _item(limit: RateLimit) -> limits.RateLimitItem:
+    return limits.RateLimitItemPerSecond(limit.count, limit.seconds)
 
 
 class LoginThrottle:
     def __init__(
-        self, per_account: int = FAILURES_PER_MINUTE, per_ip: int = IP_FAILURES_PER_MINUTE
+        self,
+        per_account: RateLimit = DEFAULT_LOGIN_LIMIT,
+        per_ip: RateLimit = DEFAULT_LOGIN_IP_LIMIT,
+        registrations_per_ip: RateLimit | None = None,
     ) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._account = limits.RateLimitItemPerMinute(per_account)
-        self._ip = limits.RateLimitItemPerMinute(per_ip)
+        self._account = _item(per_account)
+        self._ip = _item(per_ip)
+        self._register = _item(registrations_per_ip) if registrations_per_ip else None
 
     def _keys(self, email: str, client_ip: str | None):
         yield self._account, "account", email.strip().lower()
         if client_ip:
             yield self._ip, "ip", client_ip
 
+    async def _retry_after(self, item: limits.RateLimitItem, *keys: str) -> int:
+        stats = await self._limiter.get_window_stats(item, *keys)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
     async def check(self, email: str, client_ip: str | None) -> None:
         """Raise TooManyAttempts if this account or IP used up its failures."""
         for item, kind, key in self._keys(email, client_ip):
             if not await self._limiter.test(item, kind, key):
-                stats = await self._limiter.get_window_stats(item, kind, key)
-                raise TooManyAttempts(max(1, math.ceil(stats.reset_time - time.time())))
+                raise TooManyAttempts(await self._retry_after(item, kind, key))
 
     async def failed(self, email: str, client_ip: str | None) -> None:
         for item, kind, key in self._keys(email, client_ip):
             await self._limiter.hit(item, kind, key)
+
+    async def registration(self, client_ip: str | None) -> None:
+        """Count a registration attempt from `client_ip`; raise once it is over the limit."""
+        if self._register is None or not client_ip:
+            return
+        if not await self._limiter.hit(self._register, "register", client_ip):
+            retry_after = await self._retry_after(self._register, "register", client_ip)
+            raise TooManyAttempts(retry_after, TOO_MANY_REGISTRATIONS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -22,6 +23,42 @@ DEFAULT_CATEGORIES = ("compute", "storage", "database", "networking")
 
 class SettingsError(ValueError):
     """A configuration value is missing or malformed; the message is one line for operators."""
+
+
+PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+RATE_LIMIT = re.compile(r"^\s*(\d{1,9})\s*/\s*(\d{1,6})?\s*(second|minute|hour|day)s?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most `count` events per `seconds` (a moving window), written `"N/period"`:
+    `5/minute`, `10/hour`, `100/15 minutes`."""
+
+    count: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.seconds} seconds"
+
+
+def parse_rate_limit(name: str, raw: str | RateLimit) -> RateLimit:
+    """`"N/period"` → RateLimit; anything else is a SettingsError naming the variable."""
+    if isinstance(raw, RateLimit):
+        return raw
+    match = RATE_LIMIT.match(str(raw))
+    if not match:
+        raise SettingsError(
+            f"{name} must look like 5/minute or 10/hour (N/second|minute|hour|day), got {raw!r}"
+        )
+    count, multiple, period = int(match[1]), int(match[2] or 1), match[3]
+    if count < 1 or multiple < 1:
+        raise SettingsError(f"{name} must allow at least 1 per period, got {raw!r}")
+    return RateLimit(count, multiple * PERIOD_SECONDS[period])
+
+
+DEFAULT_LOGIN_LIMIT = RateLimit(5, 60)
+# An IP may be a whole office behind NAT: it gets more room than one account.
+DEFAULT_LOGIN_IP_LIMIT = RateLimit(20, 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +109,21 @@ class Settings:
     static_max_age: int = 300
     # The admin's low-stock view lists products with at most this many in stock.
     low_stock_threshold: int = 5
+    # The storefront's "Only N left" badge shows at this many in stock or fewer (a nudge for
+    # shoppers, not the admin's reorder point above).
+    low_stock_badge: int = 10
+    # Failed logins per account, and per client address, before a 429 (a moving window).
+    login_limit: RateLimit = DEFAULT_LOGIN_LIMIT
+    login_ip_limit: RateLimit = DEFAULT_LOGIN_IP_LIMIT
+    # Registrations per client address; None: no limit.
+    register_limit: RateLimit | None = None
+
+    def __post_init__(self) -> None:
+        # Overrides may give limits as text ("100/minute"), as the environment does.
+        for name in ("login_limit", "login_ip_limit", "register_limit"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, RateLimit):
+                object.__setattr__(self, name, parse_rate_limit(name.upper(), value))
 
     @property
     def embedded_postgres(self) -> bool:
@@ -111,6 +163,10 @@ class Settings:
         def get(name: str) -> str | None:
             value = values.get(name)
             return value.strip() if value and value.strip() else None
+
+        def rate(name: str, default: RateLimit | None) -> RateLimit | None:
+            raw = get(name)
+            return default if raw is None else parse_rate_limit(name, raw)
 
         def number(name: str, kind, default):
             raw = get(name)
@@ -161,6 +217,10 @@ class Settings:
             ),
             static_max_age=number("STATIC_MAX_AGE", int, 300),
             low_stock_threshold=number("LOW_STOCK_THRESHOLD", int, 5),
+            low_stock_badge=number("LOW_STOCK_BADGE", int, 10),
+            login_limit=rate("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT),
+            login_ip_limit=rate("LOGIN_IP_LIMIT", DEFAULT_LOGIN_IP_LIMIT),
+            register_limit=rate("REGISTER_LIMIT", None),
         )
 
     def validate(self) -> Settings:
@@ -172,6 +232,8 @@ class Settings:
             raise SettingsError("BCRYPT_ROUNDS must be between 4 and 16")
         if self.low_stock_threshold < 0:
             raise SettingsError("LOW_STOCK_THRESHOLD must be zero or more")
+        if self.low_stock_badge < 0:
+            raise SettingsError("LOW_STOCK_BADGE must be zero or more")
         if not self.categories:
             raise SettingsError("CATEGORIES must name at least one category")
         for entry in self.forwarded_allow_ips:

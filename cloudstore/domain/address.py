@@ -10,3 +10,12 @@ PHONE_PATTERN = r"^\+?[0-9(][0-9 ()\-]{4,18}[0-9)]$"
 POSTAL_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,8}[A-Za-z0-9]$"
 PHONE = re.compile(PHONE_PATTERN)
 POSTAL_CODE = re.compile(POSTAL_CODE_PATTERN)
+# The most characters each field may hold (the API's models and the pages' forms agree).
+FIELD_LIMITS = {
+    "name": 255,
+    "phone": 20,
+    "address": 500,
+    "city": 120,
+    "state": 120,
+    "postal_code": 10,
+}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.errors import ErrorCode, InvalidInput
 
 SORTS = ("newest", "price_asc", "price_desc", "name")
 DEFAULT_LIMIT = 100
@@ -116,10 +116,12 @@ def decode_cursor(cursor: str, sort: str) -> tuple:
         padded = cursor + "=" * (-len(cursor) % 4)
         cursor_sort, product_id, value = json.loads(base64.urlsafe_b64decode(padded))
         if cursor_sort != sort:
-            raise InvalidInput("cursor does not belong to this sort order")
+            raise InvalidInput(
+                "cursor does not belong to this sort order", code=ErrorCode.INVALID_CURSOR
+            )
         return _key_from_cursor(sort, str(value), str(product_id))
     except (ValueError, TypeError, ArithmeticError, binascii.Error):
-        raise InvalidInput("cursor is not valid") from None
+        raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR) from None
 
 
 class CatalogIndex:
@@ -163,7 +165,9 @@ class CatalogIndex:
         cursor: str | None = None,
     ) -> Page:
         if sort not in SORTS:
-            raise InvalidInput(f"sort must be one of: {', '.join(SORTS)}")
+            raise InvalidInput(
+                f"sort must be one of: {', '.join(SORTS)}", code=ErrorCode.INVALID, field="sort"
+            )
         terms = tuple(sorted(set(q.casefold().split()))) if q else ()
         if category or terms:
             ids, keys = self._filtered(category or None, terms, sort)

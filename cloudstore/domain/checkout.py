@@ -13,7 +13,7 @@ from decimal import Decimal
 from cloudstore.domain.address import REQUIRED_ADDRESS_FIELDS
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.catalog import Product, utc_now_iso
-from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.orders import PENDING, new_order_id
 from cloudstore.domain.pricing import Quote, price_cart
 
@@ -21,13 +21,19 @@ from cloudstore.domain.pricing import Quote, price_cart
 class OutOfStock(Conflict):
     """Some lines ask for more than is in stock; `details["short"]` names them."""
 
+    default_code = ErrorCode.OUT_OF_STOCK
+
 
 class TotalMismatch(Conflict):
     """The client's total differs from the server's by a rupiah or more."""
 
+    default_code = ErrorCode.TOTAL_MISMATCH
+
 
 class PriceChanged(Conflict):
     """A price changed between pricing and the transaction."""
+
+    default_code = ErrorCode.PRICE_CHANGED
 
 
 def short_lines_detail(quote: Quote) -> list[dict]:
@@ -97,19 +103,30 @@ def plan_checkout(
 ) -> CheckoutPlan:
     lines = normalize(lines)
     if not lines:
-        raise InvalidInput("cart is empty")
+        raise InvalidInput("cart is empty", code=ErrorCode.CART_EMPTY)
     if len(lines) > MAX_LINES:
-        raise InvalidInput(f"an order may hold at most {MAX_LINES} different products")
+        raise InvalidInput(
+            f"an order may hold at most {MAX_LINES} different products",
+            code=ErrorCode.CART_TOO_LARGE,
+        )
     missing = [
         field
         for field in REQUIRED_ADDRESS_FIELDS
         if not str(shipping_address.get(field, "")).strip()
     ]
     if missing:
-        raise InvalidInput(f"shipping_address is missing: {', '.join(missing)}")
+        raise InvalidInput(
+            f"shipping_address is missing: {', '.join(missing)}",
+            code=ErrorCode.REQUIRED,
+            field="shipping_address",
+        )
     quote = price_cart(lines, products, tax_rate)
     if quote.missing:
-        raise NotFound(f"product not found: {', '.join(quote.missing)}", missing=quote.missing)
+        raise NotFound(
+            f"product not found: {', '.join(quote.missing)}",
+            code=ErrorCode.PRODUCT_NOT_FOUND,
+            missing=quote.missing,
+        )
     if quote.short_lines:
         names = ", ".join(line.product.name for line in quote.short_lines)
         raise OutOfStock(

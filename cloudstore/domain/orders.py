@@ -6,7 +6,7 @@ import hashlib
 
 from ulid import ULID
 
-from cloudstore.domain.errors import Conflict, InvalidInput
+from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput
 
 ORDER_PREFIX = "ORD-"
 PENDING, PAID, SHIPPED, DELIVERED, CANCELLED = (
@@ -35,9 +35,15 @@ def can_transition(current: str, new: str) -> bool:
 def check_transition(current: str, new: str) -> None:
     """Raise 400 for an unknown status and 409 for a move the lifecycle does not allow."""
     if new not in STATUSES:
-        raise InvalidInput(f"status must be one of: {', '.join(STATUSES)}")
+        raise InvalidInput(
+            f"status must be one of: {', '.join(STATUSES)}", code=ErrorCode.INVALID, field="status"
+        )
     if not can_transition(current, new):
-        raise Conflict(f"an order that is {current} cannot become {new}", current_status=current)
+        raise Conflict(
+            f"an order that is {current} cannot become {new}",
+            code=ErrorCode.INVALID_TRANSITION,
+            current_status=current,
+        )
 
 
 def history_entry(status: str, at: str, by: str) -> dict:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.backends import Backends
-from cloudstore.domain.errors import InvalidInput, Unauthorized
+from cloudstore.domain.accounts import MAX_NAME_LENGTH, clean_name
+from cloudstore.domain.errors import ErrorCode, Unauthorized
 from cloudstore.stores.users import User
 
+__all__ = ["MAX_NAME_LENGTH", "clean_name"]
 INVALID_LOGIN = "invalid email or password"
-MAX_NAME_LENGTH = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,17 +26,12 @@ def new_user_id() -> str:
     return f"USR-{uuid.uuid4().hex[:20].upper()}"
 
 
-def clean_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise InvalidInput("name is required")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"name must be at most {MAX_NAME_LENGTH} characters")
-    return name
-
-
-async def register(backends: Backends, *, name: str, email: str, password: str) -> Session:
+async def register(
+    backends: Backends, *, name: str, email: str, password: str, client_ip: str | None = None
+) -> Session:
+    """A new customer account, signed in. Attempts per client are limited (REGISTER_LIMIT)."""
     name = clean_name(name)
+    await backends.login_throttle.registration(client_ip)
     email = normalize_email(email)
     check_password_rules(password)
     password_hash = await backends.hasher.hash(password)
@@ -51,7 +48,7 @@ async def login(
     user = await backends.users.by_email(email.strip())
     if not await backends.hasher.verify(password, user.password_hash if user else None):
         await backends.login_throttle.failed(email, client_ip)
-        raise Unauthorized(INVALID_LOGIN)
+        raise Unauthorized(INVALID_LOGIN, code=ErrorCode.INVALID_CREDENTIALS)
     assert user is not None
     return Session(user, backends.tokens.issue(user.user_id, user.email, user.role))
 
@@ -68,10 +65,24 @@ async def create_admin(backends: Backends, *, email: str, password: str, name: s
         )
     await backends.users.set_password(existing.user_id, password_hash)
     if name:
-        await backends.users.update_profile(existing.user_id, name=clean_name(name))
+        await update_profile(backends, existing.user_id, {"name": clean_name(name)})
     promoted = await backends.users.set_role(existing.user_id, "admin")
     assert promoted is not None
+    backends.user_cache.forget(existing.user_id)
     return promoted
+
+
+async def update_profile(
+    backends: Backends, user_id: str, fields: Mapping[str, str | None]
+) -> User:
+    """Save profile fields (name, phone, address; None clears one) and refresh this worker's
+    cached copy of the user, so the next request sees the change."""
+    updated = await backends.users.update_profile(user_id, **fields)
+    if updated is None:
+        backends.user_cache.forget(user_id)
+        raise Unauthorized("the account no longer exists", code=ErrorCode.ACCOUNT_GONE)
+    backends.user_cache.put(updated)
+    return updated
 
 
 async def user_for_token(backends: Backends, token: str) -> User:
@@ -81,9 +92,11 @@ async def user_for_token(backends: Backends, token: str) -> User:
     if user is None:
         user = await backends.users.by_id(claims.user_id)
         if user is None:
-            raise Unauthorized("the account no longer exists")
+            raise Unauthorized("the account no longer exists", code=ErrorCode.ACCOUNT_GONE)
         cache.put(user)
     # A password change ends every session issued before it (iat has whole seconds).
     if claims.issued_at.timestamp() < int(user.password_changed_at.timestamp()):
-        raise Unauthorized("token is no longer valid; please log in again")
+        raise Unauthorized(
+            "token is no longer valid; please log in again", code=ErrorCode.TOKEN_INVALID
+        )
     return user

@@ -1,72 +1,65 @@
-"""Reading and managing the catalog: shared by the API, the pages and `cloudstore seed`."""
+"""Reading and managing the catalog: shared by the API, the pages and `cloudstore seed`.
+
+Every write here is audited (`shop.audit`) with the acting user (`by`) and the real values
+before and after; the field rules are `domain.product_rules`."""
 
 from __future__ import annotations
 
-import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from cloudstore.backends import Backends
-from cloudstore.domain.catalog import Product, utc_now_iso
-from cloudstore.domain.errors import InvalidInput, NotFound
-from cloudstore.money import parse_price
+from cloudstore.domain.catalog import CatalogIndex, Product, utc_now_iso
+from cloudstore.domain.errors import ErrorCode, InvalidInput, NotFound
+from cloudstore.domain.product_rules import (
+    MAX_STOCK,
+    PRODUCT_ID_PATTERN,
+    SAFE_IMAGE_URL,
+    check_fields,
+    check_product_id,
+    check_stock_delta,
+)
+from cloudstore.shop import audit
 from cloudstore.stores.catalog import LoadCounts
 
-PRODUCT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-# http(s) anywhere, or a path under /static/; never "..", quotes or angle brackets.
-SAFE_IMAGE_URL = re.compile(
-    r"^(?!.*\.\.)(https?://[^\s\"'<>\x00-\x1f\x7f]+|/static/[A-Za-z0-9_./-]+)$"
-)
-MAX_STOCK = 10_000_000
+__all__ = ["MAX_STOCK", "PRODUCT_ID_PATTERN", "SAFE_IMAGE_URL"]
+REQUIRED_ON_CREATE = ("name", "category", "price")
 
 
 def new_product_id() -> str:
     return f"PROD-{secrets.token_hex(6).upper()}"
 
 
-def check_category(backends: Backends, category: str) -> str:
-    category = category.strip().lower()
-    if category not in backends.settings.categories:
-        allowed = ", ".join(backends.settings.categories)
-        raise InvalidInput(f"category must be one of: {allowed}")
-    return category
+def _not_found() -> NotFound:
+    return NotFound("product not found", code=ErrorCode.PRODUCT_NOT_FOUND)
 
 
-def check_image_url(url: str) -> str:
-    url = url.strip()
-    if url and not SAFE_IMAGE_URL.match(url):
-        raise InvalidInput("image_url must be an http(s) URL or a path under /static/")
-    return url
-
-
-def check_stock(stock: object) -> int:
-    if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= MAX_STOCK:
-        raise InvalidInput(f"stock must be a whole number from 0 to {MAX_STOCK}")
-    return stock
-
-
-def build_product(backends: Backends, fields: dict, product_id: str | None = None) -> Product:
-    """A new product from untrusted fields (API body or seed file entry)."""
-    name = str(fields.get("name") or "").strip()
-    if not name:
-        raise InvalidInput("name is required")
-    if product_id is not None and not PRODUCT_ID_PATTERN.match(product_id):
-        raise InvalidInput("product_id may hold letters, digits, '-' and '_' (at most 64)")
+def build_product(backends: Backends, fields: Mapping, product_id: str | None = None) -> Product:
+    """A new product from untrusted fields (API body, admin form or seed file entry)."""
+    if product_id is not None:
+        check_product_id(product_id)
+    values = check_fields(fields, backends.settings.categories)
+    for name in REQUIRED_ON_CREATE:
+        if name not in values:
+            raise InvalidInput(f"{name} is required", code=ErrorCode.REQUIRED, field=name)
     now = utc_now_iso()
-    try:
-        price = parse_price(fields.get("price"))
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
     return Product(
         product_id=product_id or new_product_id(),
-        category=check_category(backends, str(fields.get("category") or "")),
-        name=name,
-        description=str(fields.get("description") or "").strip(),
-        price=price,
-        image_url=check_image_url(str(fields.get("image_url") or "")),
-        stock=check_stock(fields.get("stock", 0)),
+        category=values["category"],
+        name=values["name"],
+        description=values.get("description", ""),
+        price=values["price"],
+        image_url=values.get("image_url", ""),
+        stock=values.get("stock", 0),
         created_at=str(fields.get("created_at") or now),
         updated_at=now,
     )
+
+
+async def snapshot(backends: Backends) -> CatalogIndex:
+    """This worker's in-memory catalog (lists, search, pages; a moment behind writes)."""
+    return await backends.catalog.index()
 
 
 async def find_product(backends: Backends, product_id: str) -> Product:
@@ -75,59 +68,91 @@ async def find_product(backends: Backends, product_id: str) -> Product:
     if product is None and PRODUCT_ID_PATTERN.match(product_id):
         product = await backends.catalog.fetch(product_id)
     if product is None:
-        raise NotFound("product not found")
+        raise _not_found()
     return product
 
 
-async def create_product(backends: Backends, fields: dict) -> Product:
-    return await backends.catalog.put_new(build_product(backends, fields))
-
-
-async def update_product(backends: Backends, product_id: str, fields: dict) -> Product:
+async def fetch_product(backends: Backends, product_id: str) -> Product:
+    """As DynamoDB has it now (a consistent read), or 404: what an edit starts from."""
     current = (
         await backends.catalog.fetch(product_id) if PRODUCT_ID_PATTERN.match(product_id) else None
     )
     if current is None:
-        raise NotFound("product not found")
-    changes: dict = {}
-    if fields.get("name") is not None:
-        changes["name"] = str(fields["name"]).strip()
-        if not changes["name"]:
-            raise InvalidInput("name must not be empty")
-    if fields.get("description") is not None:
-        changes["description"] = str(fields["description"]).strip()
-    if fields.get("price") is not None:
-        try:
-            changes["price"] = parse_price(fields["price"])
-        except ValueError as error:
-            raise InvalidInput(str(error)) from None
-    if fields.get("category") is not None:
-        changes["category"] = check_category(backends, str(fields["category"]))
-    if fields.get("image_url") is not None:
-        changes["image_url"] = check_image_url(str(fields["image_url"]))
-    if fields.get("stock") is not None:
-        changes["stock"] = check_stock(fields["stock"])
-    return await backends.catalog.update(current, changes)
+        raise _not_found()
+    return current
 
 
-async def delete_product(backends: Backends, product_id: str) -> None:
-    current = (
-        await backends.catalog.fetch(product_id) if PRODUCT_ID_PATTERN.match(product_id) else None
+async def create_product(backends: Backends, fields: Mapping, *, by: str | None = None) -> Product:
+    product = await backends.catalog.put_new(build_product(backends, fields))
+    audit.record(by, "create_product", product.product_id, None, product.as_dict())
+    return product
+
+
+@dataclass(frozen=True, slots=True)
+class ProductEdit:
+    product: Product
+    before: dict  # the changed fields' values before the write (empty: nothing changed)
+    after: dict
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.after)
+
+
+async def edit_product(
+    backends: Backends,
+    product_id: str,
+    fields: Mapping,
+    *,
+    stock_delta: int = 0,
+    by: str | None = None,
+) -> ProductEdit:
+    """Change some fields and (optionally) add `stock_delta` to the stock in ONE atomic write,
+    audited with the values before and after. Fields equal to the current values are no
+    change; nothing to change writes nothing."""
+    values = check_fields(fields, backends.settings.categories)
+    if stock_delta:
+        check_stock_delta(stock_delta)
+        values.pop("stock", None)  # a relative change, never an absolute value as well
+    current = await fetch_product(backends, product_id)
+    changes = {name: value for name, value in values.items() if getattr(current, name) != value}
+    if not changes and not stock_delta:
+        return ProductEdit(current, {}, {})
+    updated = await backends.catalog.update(current, changes, stock_delta=stock_delta)
+    before = {name: getattr(current, name) for name in changes}
+    after = dict(changes)
+    if stock_delta:
+        # What the write saw: a checkout may have moved the stock since our read.
+        before["stock"], after["stock"] = updated.stock - stock_delta, updated.stock
+    audit.record(by, "update_product", product_id, before, after)
+    return ProductEdit(updated, before, after)
+
+
+async def update_product(
+    backends: Backends, product_id: str, fields: Mapping, *, by: str | None = None
+) -> Product:
+    """A partial update (absolute values; a new category moves the item atomically)."""
+    return (await edit_product(backends, product_id, fields, by=by)).product
+
+
+async def adjust_stock(
+    backends: Backends, product_id: str, delta: int, *, by: str | None = None
+) -> Product:
+    """Add `delta` (may be negative) to the stock, atomically; never below zero (409)."""
+    check_stock_delta(delta)
+    current = await fetch_product(backends, product_id)
+    product = await backends.catalog.update(current, {}, stock_delta=delta)
+    audit.record(
+        by, "adjust_stock", product_id, {"stock": product.stock - delta}, {"stock": product.stock}
     )
-    if current is None:
-        raise NotFound("product not found")
+    return product
+
+
+async def delete_product(backends: Backends, product_id: str, *, by: str | None = None) -> Product:
+    current = await fetch_product(backends, product_id)
     await backends.catalog.delete(current)
-
-
-async def adjust_stock(backends: Backends, product_id: str, delta: int) -> Product:
-    if delta == 0:
-        raise InvalidInput("delta must not be zero")
-    current = (
-        await backends.catalog.fetch(product_id) if PRODUCT_ID_PATTERN.match(product_id) else None
-    )
-    if current is None:
-        raise NotFound("product not found")
-    return await backends.catalog.adjust_stock(current, delta)
+    audit.record(by, "delete_product", product_id, current.as_dict(), None)
+    return current
 
 
 async def load_products(
@@ -140,11 +165,13 @@ async def load_products(
     products = []
     for position, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            raise InvalidInput(f"entry {position} is not an object")
+            raise InvalidInput(f"entry {position} is not an object", code=ErrorCode.INVALID)
         try:
             product = build_product(backends, entry, entry.get("product_id"))
         except InvalidInput as error:
-            raise InvalidInput(f"entry {position}: {error.message}") from None
+            raise InvalidInput(
+                f"entry {position}: {error.message}", code=error.code, field=error.field
+            ) from None
         if not entry.get("created_at"):
             product = product.with_changes(created_at="")  # the store fills it in
         products.append(product)

@@ -1,4 +1,5 @@
-"""The order lifecycle: status changes by admins, cancellation by customers and admins.
+"""Orders: reading them (a customer's own, every order for admins) and their lifecycle:
+status changes by admins, cancellation by customers and admins.
 
 Cancelling puts every line's stock back in the same transaction as the status change, and
 the change is conditioned on the status we read, so two concurrent cancels restore once.
@@ -6,13 +7,82 @@ the change is conditioned on the status we read, so two concurrent cancels resto
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from cloudstore.backends import Backends
 from cloudstore.domain.catalog import utc_now_iso
-from cloudstore.domain.errors import Conflict, NotFound
+from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.orders import CANCELLED, PENDING, check_transition, history_entry
+from cloudstore.shop import audit
 from cloudstore.stores.orders import StockMoved
 
 ATTEMPTS = 3
+
+
+def _not_found() -> NotFound:
+    return NotFound("order not found", code=ErrorCode.ORDER_NOT_FOUND)
+
+
+async def list_own(
+    backends: Backends,
+    user_id: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    restart_on_bad_cursor: bool = False,
+) -> tuple[list[dict], str | None]:
+    """A customer's orders, newest first, one page. A page's stale or edited cursor may
+    start from the newest instead of failing (`restart_on_bad_cursor`)."""
+    try:
+        return await backends.orders.list_for_user(user_id, limit=limit, cursor=cursor)
+    except InvalidInput as error:
+        if not restart_on_bad_cursor or error.code != ErrorCode.INVALID_CURSOR:
+            raise
+        return await backends.orders.list_for_user(user_id, limit=limit)
+
+
+async def get_own(backends: Backends, user_id: str, order_id: str) -> dict:
+    """One of the customer's orders (404 for anyone else's)."""
+    order = await backends.orders.get(user_id, order_id)
+    if order is None:
+        raise _not_found()
+    return order
+
+
+async def list_all(
+    backends: Backends,
+    *,
+    status: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+    restart_on_bad_cursor: bool = False,
+) -> tuple[list[dict], str | None, str | None]:
+    """Every customer's orders, newest first, optionally of one status: (orders, next
+    cursor, the cursor actually used — None when a bad one was dropped)."""
+    try:
+        orders, next_cursor = await backends.orders.list_all(
+            status=status, limit=limit, cursor=cursor
+        )
+    except InvalidInput as error:
+        if not restart_on_bad_cursor or error.code != ErrorCode.INVALID_CURSOR:
+            raise
+        cursor = None
+        orders, next_cursor = await backends.orders.list_all(status=status, limit=limit)
+    return orders, next_cursor, cursor
+
+
+async def list_since(backends: Backends, since: datetime) -> list[dict]:
+    """Every order placed since `since` (the dashboard's window)."""
+    return await backends.orders.list_since(since)
+
+
+async def find_any(backends: Backends, order_id: str) -> dict:
+    """Any customer's order by id alone (admins): found on the all-orders index, then read
+    consistently by its key."""
+    found = await backends.orders.find(order_id)
+    if found is None:
+        raise _not_found()
+    return await backends.orders.get(found["user_id"], order_id) or found
 
 
 async def change_status(backends: Backends, order: dict, new_status: str, by: str) -> dict:
@@ -46,23 +116,36 @@ async def change_status(backends: Backends, order: dict, new_status: str, by: st
                 {pid: current[pid].stock + qty for pid, _, qty in restock}
             )
         return updated
-    raise Conflict("the products in this order changed meanwhile; please try again")
+    raise Conflict(
+        "the products in this order changed meanwhile; please try again",
+        code=ErrorCode.ORDER_CHANGED,
+    )
 
 
 async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> dict:
     """A customer may cancel their own order while it is still pending."""
-    order = await backends.orders.get(user_id, order_id)
-    if order is None:
-        raise NotFound("order not found")
+    order = await get_own(backends, user_id, order_id)
     if order["status"] != PENDING:
-        raise Conflict(f"an order that is {order['status']} can no longer be cancelled")
+        raise Conflict(
+            f"an order that is {order['status']} can no longer be cancelled",
+            code=ErrorCode.NOT_CANCELLABLE,
+        )
     return await change_status(backends, order, CANCELLED, by=user_id)
 
 
 async def admin_set_status(
     backends: Backends, admin_id: str, order_id: str, new_status: str
 ) -> tuple[dict, dict]:
+    """An admin moves an order along its lifecycle; audited with the status before/after."""
     order = await backends.orders.find(order_id)
     if order is None:
-        raise NotFound("order not found")
-    return order, await change_status(backends, order, new_status, by=admin_id)
+        raise _not_found()
+    updated = await change_status(backends, order, new_status, by=admin_id)
+    audit.record(
+        admin_id,
+        "set_order_status",
+        order_id,
+        {"status": order["status"]},
+        {"status": updated["status"]},
+    )
+    return order, updated

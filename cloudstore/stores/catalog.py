@@ -37,13 +37,25 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from botocore.exceptions import ClientError
 
 from cloudstore.domain.catalog import CatalogIndex, Product, utc_now_iso
-from cloudstore.domain.errors import BackendUnavailable, Conflict, NotFound
-from cloudstore.stores.dynamo import Dynamo, from_item, to_item, to_value
+from cloudstore.domain.errors import (
+    BackendUnavailable,
+    Conflict,
+    DomainError,
+    ErrorCode,
+    NotFound,
+)
+from cloudstore.stores.dynamo import Dynamo, to_value
+from cloudstore.stores.product_items import (
+    move_request,
+    product_from_item,
+    product_item,
+    product_key,
+    update_request,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,25 +72,6 @@ PRUNE_SECONDS = 20.0
 # Keys read per Query page while pruning; deleted 25 at a time (BatchWriteItem's limit).
 PRUNE_PAGE = 500
 PRUNE_CONCURRENCY = 4
-
-
-def product_from_item(item: dict) -> Product:
-    values = from_item(item)
-    return Product(
-        product_id=values["product_id"],
-        category=values["category"],
-        name=values.get("name", ""),
-        description=values.get("description", ""),
-        price=Decimal(values.get("price", 0)),
-        image_url=values.get("image_url", ""),
-        stock=int(values.get("stock", 0)),
-        created_at=values.get("created_at", ""),
-        updated_at=values.get("updated_at", ""),
-    )
-
-
-def product_item(product: Product) -> dict:
-    return to_item(product.as_dict())
 
 
 def _stamp(moment: float) -> str:
@@ -411,115 +404,81 @@ class CatalogStore:
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict(f"product {product.product_id} already exists") from None
+                raise Conflict(
+                    f"product {product.product_id} already exists", code=ErrorCode.PRODUCT_EXISTS
+                ) from None
             raise
         self._apply_locally(changed=[product])
         await self.record_changes([(product.product_id, product.category)])
         return product
 
-    async def update(self, current: Product, changes: dict) -> Product:
-        """Apply a partial update. Only the named fields are written (an UpdateItem), so a
-        concurrent checkout's stock decrement is never overwritten. A category change moves
-        the item (the category is part of the key) in one transaction conditioned on the
-        stock we read, so there is never zero or two copies and no sale is lost."""
+    async def update(self, current: Product, changes: dict, stock_delta: int = 0) -> Product:
+        """Apply a partial update and a stock change (`stock_delta`, never below zero) as
+        ONE write: an UpdateItem, or (a new category moves the item, the category being part
+        of the key) one transaction conditioned on the stock we read, so there is never zero
+        or two copies and no sale is lost. A refusal is re-read to say why: the product is
+        gone (404), its stock would go below zero, or it changed meanwhile (409)."""
         changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
+        if not changes and not stock_delta:
+            return current
         now = utc_now_iso()
-        key = {"product_id": to_value(current.product_id), "category": to_value(current.category)}
         try:
             if "category" not in changes:
-                if not changes:
-                    return current
-                names = {f"#{field}": field for field in [*changes, "updated_at"]}
-                values = {f":{field}": to_value(v) for field, v in changes.items()}
-                values[":updated_at"] = to_value(now)
-                reply = await self.dynamo.call(
-                    "update_item",
-                    TableName=self.table,
-                    Key=key,
-                    UpdateExpression="SET "
-                    + ", ".join(f"#{f} = :{f}" for f in [*changes, "updated_at"]),
-                    ConditionExpression="attribute_exists(product_id)",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                    ReturnValues="ALL_NEW",
-                )
+                request = update_request(self.table, current, changes, stock_delta, now)
+                reply = await self.dynamo.call("update_item", **request)
                 updated = product_from_item(reply["Attributes"])
             else:
-                updated = current.with_changes(**changes, updated_at=now)
+                if current.stock + stock_delta < 0:
+                    raise self._below_zero(current)
+                stock = current.stock + stock_delta
+                updated = current.with_changes(**changes, stock=stock, updated_at=now)
                 await self.dynamo.call(
                     "transact_write_items",
-                    TransactItems=[
-                        {
-                            "Delete": {
-                                "TableName": self.table,
-                                "Key": key,
-                                "ConditionExpression": "stock = :stock",
-                                "ExpressionAttributeValues": {":stock": to_value(current.stock)},
-                            }
-                        },
-                        {
-                            "Put": {
-                                "TableName": self.table,
-                                "Item": product_item(updated),
-                                "ConditionExpression": "attribute_not_exists(product_id)",
-                            }
-                        },
-                    ],
+                    TransactItems=move_request(self.table, current, updated),
                 )
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
-                raise Conflict("the product changed meanwhile; reload and try again") from None
+                raise await self._refusal(current, stock_delta) from None
             raise
         self._apply_locally(changed=[updated])
         await self.record_changes([(updated.product_id, updated.category)])
         return updated
+
+    @staticmethod
+    def _below_zero(product: Product) -> Conflict:
+        return Conflict(
+            "stock cannot go below zero", code=ErrorCode.STOCK_BELOW_ZERO, stock=product.stock
+        )
+
+    async def _refusal(self, current: Product, stock_delta: int) -> DomainError:
+        fresh = await self.fetch(current.product_id)
+        if fresh is None:
+            return NotFound("product not found", code=ErrorCode.PRODUCT_NOT_FOUND)
+        if fresh.stock + stock_delta < 0:
+            return self._below_zero(fresh)
+        return Conflict(
+            "the product changed meanwhile; reload and try again", code=ErrorCode.PRODUCT_CHANGED
+        )
 
     async def delete(self, product: Product) -> None:
         try:
             await self.dynamo.call(
                 "delete_item",
                 TableName=self.table,
-                Key={
-                    "product_id": to_value(product.product_id),
-                    "category": to_value(product.category),
-                },
+                Key=product_key(product),
                 ConditionExpression="attribute_exists(product_id)",
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound("product not found") from None
+                raise NotFound("product not found", code=ErrorCode.PRODUCT_NOT_FOUND) from None
             raise
         self._apply_locally(removed=[product.product_id])
         await self.record_changes([(product.product_id, None)])
 
     async def adjust_stock(self, product: Product, delta: int) -> Product:
         """Atomically add `delta` to stock; refuses (409) to go below zero."""
-        try:
-            reply = await self.dynamo.call(
-                "update_item",
-                TableName=self.table,
-                Key={
-                    "product_id": to_value(product.product_id),
-                    "category": to_value(product.category),
-                },
-                UpdateExpression="SET stock = stock + :delta, updated_at = :now",
-                ConditionExpression="attribute_exists(product_id) AND stock >= :floor",
-                ExpressionAttributeValues={
-                    ":delta": to_value(delta),
-                    ":floor": to_value(max(0, -delta)),
-                    ":now": to_value(utc_now_iso()),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict("stock cannot go below zero", stock=product.stock) from None
-            raise
-        updated = product_from_item(reply["Attributes"])
-        self._apply_locally(changed=[updated])
-        await self.record_changes([(updated.product_id, updated.category)])
-        return updated
+        return await self.update(product, {}, stock_delta=delta)
 
     async def upsert_many(
         self, products: list[Product], *, overwrite: bool = False, concurrency: int = 8

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from ulid import ULID
 
 from cloudstore.domain.checkout import CheckoutPlan
-from cloudstore.domain.errors import BackendUnavailable, Conflict, InvalidInput
+from cloudstore.domain.errors import BackendUnavailable, Conflict, ErrorCode, InvalidInput
 from cloudstore.domain.orders import ORDER_PREFIX, idempotency_record_id
 from cloudstore.stores.dynamo import (
     ORDERS_BY_STATUS,
@@ -39,9 +39,12 @@ ORDER_LIST = "ALL"
 class StockMoved(Conflict):
     """Stock or price of some lines changed under the transaction; re-read and re-plan."""
 
+    default_code = ErrorCode.STOCK_MOVED
+
 
 class IdempotencyKeyReused(Conflict):
     status = 422
+    default_code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +81,9 @@ def _decode_key_cursor(cursor: str) -> dict:
         ):
             raise ValueError
     except (ValueError, binascii.Error):
-        raise InvalidInput("cursor is not valid") from None
+        raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR) from None
     if set(plain) - {"user_id", "order_id", "order_list", "status"} or "order_id" not in plain:
-        raise InvalidInput("cursor is not valid")
+        raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR)
     return {name: {"S": value} for name, value in plain.items()}
 
 
@@ -92,9 +95,9 @@ def _decode_cursor(cursor: str) -> str:
     try:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, binascii.Error):
-        raise InvalidInput("cursor is not valid") from None
+        raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR) from None
     if not value.startswith(ORDER_PREFIX):
-        raise InvalidInput("cursor is not valid")
+        raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR)
     return value
 
 
@@ -362,7 +365,10 @@ class OrderStore:
                     r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
                 ]
             if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise Conflict("the order changed meanwhile; reload it and try again")
+                raise Conflict(
+                    "the order changed meanwhile; reload it and try again",
+                    code=ErrorCode.ORDER_CHANGED,
+                )
             if "ConditionalCheckFailed" in reasons[1:]:
                 raise StockMoved("a product moved or was deleted")
             if "TransactionConflict" not in reasons:

@@ -9,7 +9,7 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import class_row
 
-from cloudstore.domain.errors import Conflict
+from cloudstore.domain.errors import Conflict, ErrorCode
 from cloudstore.stores.postgres import Postgres
 
 PROFILE_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
@@ -64,7 +64,7 @@ COLUMNS = ", ".join(User.__dataclass_fields__)
 
 
 class EmailTaken(Conflict):
-    pass
+    default_code = ErrorCode.EMAIL_TAKEN
 
 
 class UserStore:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from quart import request
 
-from cloudstore.domain.errors import Forbidden
+from cloudstore.domain.errors import ErrorCode, Forbidden
 
 CSRF_COOKIE = "cs_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -45,7 +45,7 @@ async def check_form_request() -> None:
     if not sent:
         sent = (await request.form).get(CSRF_FIELD, "")
     if not token_matches(sent):
-        raise Forbidden(EXPIRED)
+        raise Forbidden(EXPIRED, code=ErrorCode.CSRF_FAILED)
 
 
 def check_cookie_api_request() -> None:
@@ -54,4 +54,6 @@ def check_cookie_api_request() -> None:
         return
     if token_matches(request.headers.get(CSRF_HEADER, "")) or same_origin():
         return
-    raise Forbidden("cross-site request refused: send the X-CSRF-Token header")
+    raise Forbidden(
+        "cross-site request refused: send the X-CSRF-Token header", code=ErrorCode.CSRF_FAILED
+    )

@@ -6,7 +6,7 @@ from functools import wraps
 
 from quart import current_app, g, request
 
-from cloudstore.domain.errors import Forbidden, Unauthorized
+from cloudstore.domain.errors import ErrorCode, Forbidden, Unauthorized
 from cloudstore.shop.accounts import user_for_token
 from cloudstore.stores.users import User
 from cloudstore.web.csrf import check_cookie_api_request
@@ -45,7 +45,7 @@ async def current_user(required: bool = True) -> User | None:
             if required:
                 raise
     elif required:
-        raise Unauthorized("authentication required")
+        raise Unauthorized("authentication required", code=ErrorCode.AUTH_REQUIRED)
     g.user = user
     return user
 
@@ -64,7 +64,7 @@ def admin_required(view):
     async def wrapper(*args, **kwargs):
         user = await current_user(required=True)
         if not user.is_admin:
-            raise Forbidden("admin access required")
+            raise Forbidden("admin access required", code=ErrorCode.FORBIDDEN)
         return await view(*args, **kwargs)
 
     return wrapper

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from tests.helpers import PASSWORD, unique_email
+from cloudstore.shop.accounts import create_admin
+from tests.helpers import ADMIN_PASSWORD, PASSWORD, unique_email
 
 TOKEN = re.compile(r'"X-CSRF-Token": "([A-Za-z0-9_-]+)"')
 
@@ -47,3 +48,20 @@ async def sign_up(client, *, name="Sari Dewi", email=None, password=PASSWORD, ca
 
 def is_fragment(body: str) -> bool:
     return "<html" not in body and "<body" not in body
+
+
+async def login(client, email: str, password: str) -> str:
+    """Log in through the API and keep the session cookie, as the login page does."""
+    response = await client.post("/api/auth/login", json={"email": email, "password": password})
+    token = (await response.get_json())["token"]
+    client.set_cookie("localhost", "cs_session", token)
+    return token
+
+
+async def as_admin(client, backends) -> str:
+    """Make `client` an admin's browser; returns its CSRF token."""
+    email = unique_email("admin")
+    await create_admin(backends, email=email, password=ADMIN_PASSWORD, name="Admin")
+    token = await login(client, email, ADMIN_PASSWORD)
+    assert token
+    return await csrf_token(client)

@@ -4,7 +4,7 @@ Admins only, checked once for every route here: an anonymous visitor is sent to 
 page (and back afterwards), a customer gets the site's 403 page. State-changing requests
 carry the storefront's double-submit CSRF token (`pages.common.check_csrf`). The pages call
 the same use cases as the admin API (`shop.catalog`, `shop.orders`) and write the same audit
-line (`web.audit`) for every change.
+line (`shop.audit`, written by the shop functions) for every change.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from quart import Blueprint, request
 
-from cloudstore.domain.errors import Forbidden
+from cloudstore.domain.errors import ErrorCode, Forbidden
 from cloudstore.web.admin import dashboard, orders, products
 from cloudstore.web.pages import common
 from cloudstore.web.rendering import template_module
@@ -42,7 +42,9 @@ def blueprint() -> Blueprint:
         if user is None:
             return common.go(common.login_url(login_next()))
         if not user.is_admin:
-            raise Forbidden("This part of the shop is for administrators only.")
+            raise Forbidden(
+                "This part of the shop is for administrators only.", code=ErrorCode.FORBIDDEN
+            )
         await common.check_csrf()
         return None
 

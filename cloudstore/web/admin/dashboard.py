@@ -13,6 +13,8 @@ from decimal import Decimal
 from quart import Blueprint
 
 from cloudstore.domain.orders import PAID, PENDING
+from cloudstore.shop import orders as order_use_cases
+from cloudstore.shop.catalog import snapshot as catalog_snapshot
 from cloudstore.web.admin.chart import (
     DAYS,
     NARROW,
@@ -33,14 +35,14 @@ RECENT = 5
 @bp.get("")
 async def index():
     today = shop_today()
-    orders = await backends().orders.list_since(window_start(today, DAYS))
+    orders = await order_use_cases.list_since(backends(), window_start(today, DAYS))
     days = daily_sales(orders, today, DAYS)
     waiting = {
         PENDING: sum(1 for o in orders if o.get("status") == PENDING),
         PAID: sum(1 for o in orders if o.get("status") == PAID),
     }
-    recent, _ = await backends().orders.list_all(limit=RECENT)
-    snapshot = await backends().catalog.index()
+    recent, _, _ = await order_use_cases.list_all(backends(), limit=RECENT)
+    snapshot = await catalog_snapshot(backends())
     return await page(
         "admin/dashboard.html",
         today=days[-1],

@@ -1,127 +1,122 @@
 """The admin's product form: fields in, clean values and one message per field out.
 
-The rules are the catalog's own (`shop.catalog`): this only runs them field by field so the
-page can show each message beside its input. `create_product`/`update_product` check again.
+The rules are the catalog's own (`domain.product_rules`, the same the API and seed files
+use): this only reads the form's text formats (a price typed as "Rp 1.250.000", a signed
+stock change) and runs the rules field by field, so the page can show each message beside
+its input, chosen by the error's code. The shop functions check again.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from cloudstore.domain.errors import InvalidInput
-from cloudstore.money import parse_price
-from cloudstore.shop.catalog import MAX_STOCK, check_category, check_image_url, check_stock
+from cloudstore.domain.errors import ErrorCode, InvalidInput
+from cloudstore.domain.product_rules import (
+    DESCRIPTION_MAX,
+    IMAGE_URL_MAX,
+    MAX_STOCK,
+    MAX_STOCK_DELTA,
+    NAME_MAX,
+    PRODUCT_FIELDS,
+    check_category,
+    check_description,
+    check_image_url,
+    check_name,
+    check_price,
+    check_stock,
+    check_stock_delta,
+)
 from cloudstore.web.pages.forms import Form
 
-NAME_MAX = 200
-DESCRIPTION_MAX = 4000
-IMAGE_URL_MAX = 500
-MAX_DELTA = 100_000
+__all__ = ["MAX_DELTA", "PRODUCT_FIELDS", "ProductForm", "product_fields", "product_form"]
+MAX_DELTA = MAX_STOCK_DELTA
 GROUPED = re.compile(r"^\d{1,3}([.\s]\d{3})+$")  # 1.250.000 or 1 250 000
-PRODUCT_FIELDS = ("name", "category", "price", "stock", "image_url", "description")
+CONTROL_MESSAGE = "Remove the control characters (invisible codes) from this field."
+DELTA_MESSAGE = "Enter a whole number to add (or, with a minus sign, to remove)."
+MESSAGES = {
+    ("name", ErrorCode.REQUIRED): "Enter a product name.",
+    ("name", ErrorCode.TOO_LONG): f"Use at most {NAME_MAX} characters.",
+    ("description", ErrorCode.TOO_LONG): f"Use at most {DESCRIPTION_MAX} characters.",
+    ("image_url", ErrorCode.TOO_LONG): f"Use at most {IMAGE_URL_MAX} characters.",
+    ("image_url", ErrorCode.INVALID): "Use an https:// address or a path under /static/.",
+    ("category", ErrorCode.INVALID): "Choose a category.",
+    ("stock", ErrorCode.INVALID): (
+        f"Enter a whole number from 0 to {MAX_STOCK:,}.".replace(",", ".")
+    ),
+    ("delta", ErrorCode.INVALID): DELTA_MESSAGE,
+}
 
 
 @dataclass
 class ProductForm(Form):
-    clean: dict = field(default_factory=dict)  # typed values (price, stock, stock_delta)
+    clean: dict = field(default_factory=dict)  # the checked values, typed (price, stock, ...)
 
 
-def _text(data: Mapping[str, str], name: str) -> str:
-    return " ".join(str(data.get(name, "")).split())
+def message_for(error: InvalidInput) -> str:
+    """The page's words for a refused field, chosen by the error's code."""
+    if error.code == ErrorCode.CONTROL_CHARACTERS:
+        return CONTROL_MESSAGE
+    return MESSAGES.get((error.field or "", error.code)) or error.sentence()
 
 
-def _sentence(error: Exception) -> str:
-    text = str(getattr(error, "message", error))
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
-def _price(raw: str):
+def _ungrouped_price(raw: str) -> str:
     text = raw.strip().removeprefix("Rp").removeprefix("rp").strip()
-    if GROUPED.match(text):
-        text = re.sub(r"[.\s]", "", text)
-    return parse_price(text)
+    return re.sub(r"[.\s]", "", text) if GROUPED.match(text) else text
 
 
-def _whole(raw: str) -> int:
+def _whole(raw: str) -> int | None:
     text = raw.strip()
-    if not re.fullmatch(r"[+-]?\d{1,9}", text):
-        raise ValueError("not a whole number")
-    return int(text)
+    return int(text) if re.fullmatch(r"[+-]?\d{1,9}", text) else None
+
+
+def _check(form: ProductForm, name: str, rule: Callable[[], object]) -> None:
+    try:
+        form.clean[name] = rule()
+    except InvalidInput as error:
+        form.errors[name] = message_for(error)
 
 
 def product_form(backends, data: Mapping[str, str], *, new: bool) -> ProductForm:
     """A new product (with its starting stock) or an edit (with an optional stock change,
-    applied atomically on its own, never as an absolute value)."""
+    applied atomically with the other fields, never as an absolute value)."""
     form = ProductForm(
         values={
-            "name": _text(data, "name"),
-            "category": _text(data, "category").lower(),
-            "price": _text(data, "price"),
+            "name": " ".join(str(data.get("name", "")).split()),
+            "category": " ".join(str(data.get("category", "")).split()).lower(),
+            "price": " ".join(str(data.get("price", "")).split()),
             "image_url": str(data.get("image_url", "")).strip(),
             "description": str(data.get("description", "")).strip().replace("\r\n", "\n"),
         }
     )
-    values, errors = form.values, form.errors
-    if not values["name"]:
-        errors["name"] = "Enter a product name."
-    elif len(values["name"]) > NAME_MAX:
-        errors["name"] = f"Use at most {NAME_MAX} characters."
-    try:
-        values["category"] = check_category(backends, values["category"])
-    except InvalidInput:
-        errors["category"] = "Choose a category."
+    raw, values = data, form.values
+    categories = backends.settings.categories
+    _check(form, "name", lambda: check_name(raw.get("name", "")))
+    _check(form, "category", lambda: check_category(values["category"], categories))
     if not values["price"]:
-        errors["price"] = "Enter a price in rupiah, e.g. 650000."
+        form.errors["price"] = "Enter a price in rupiah, e.g. 650000."
     else:
-        try:
-            form.clean["price"] = _price(values["price"])
-        except ValueError as error:
-            errors["price"] = _sentence(error)
-    if len(values["image_url"]) > IMAGE_URL_MAX:
-        errors["image_url"] = f"Use at most {IMAGE_URL_MAX} characters."
-    else:
-        try:
-            check_image_url(values["image_url"])
-        except InvalidInput:
-            errors["image_url"] = "Use an https:// address or a path under /static/."
-    if len(values["description"]) > DESCRIPTION_MAX:
-        errors["description"] = f"Use at most {DESCRIPTION_MAX} characters."
+        _check(form, "price", lambda: check_price(_ungrouped_price(values["price"])))
+    _check(form, "image_url", lambda: check_image_url(values["image_url"]))
+    _check(form, "description", lambda: check_description(raw.get("description", "")))
     if new:
-        values["stock"] = _text(data, "stock") or "0"
-        try:
-            form.clean["stock"] = check_stock(_whole(values["stock"]))
-        except (ValueError, InvalidInput):
-            errors["stock"] = f"Enter a whole number from 0 to {MAX_STOCK:,}.".replace(",", ".")
+        values["stock"] = " ".join(str(data.get("stock", "")).split()) or "0"
+        _check(form, "stock", lambda: check_stock(_whole(values["stock"])))
     else:
-        values["stock_delta"] = _text(data, "stock_delta")
+        values["stock_delta"] = " ".join(str(data.get("stock_delta", "")).split())
         form.clean["stock_delta"] = 0
         if values["stock_delta"]:
-            try:
-                delta = _whole(values["stock_delta"])
-                if abs(delta) > MAX_DELTA:
-                    raise ValueError("too large")
-                form.clean["stock_delta"] = delta
-            except ValueError:
-                errors["stock_delta"] = (
-                    "Enter a whole number to add (or, with a minus sign, to remove)."
-                )
+            _check(form, "stock_delta", lambda: check_stock_delta(_whole(values["stock_delta"])))
+            if "stock_delta" in form.errors:
+                form.errors["stock_delta"] = DELTA_MESSAGE
     return form
 
 
 def product_fields(form: ProductForm) -> dict:
-    """What `create_product`/`update_product` take, from a valid form."""
-    fields = {
-        "name": form.values["name"],
-        "category": form.values["category"],
-        "price": form.clean["price"],
-        "image_url": form.values["image_url"],
-        "description": form.values["description"],
-    }
-    if "stock" in form.clean:
-        fields["stock"] = form.clean["stock"]
-    return fields
+    """What `create_product`/`edit_product` take, from a valid form."""
+    names = ("name", "category", "price", "image_url", "description", "stock")
+    return {name: form.clean[name] for name in names if name in form.clean}
 
 
 def product_values(product) -> dict:

@@ -8,11 +8,11 @@ from urllib.parse import urlencode, urlsplit
 
 from quart import Blueprint, g, request, url_for
 
-from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
 from cloudstore.domain.orders import CANCELLED, STATUSES, TRANSITIONS
+from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
 from cloudstore.web.admin.common import back_to, fragment
-from cloudstore.web.audit import audit
 from cloudstore.web.pages.common import go, hx_target, is_htmx, notify, page
 from cloudstore.web.session import backends
 
@@ -51,14 +51,14 @@ async def index():
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
     cursor = request.args.get("cursor") or None
-    store = backends().orders
-    try:
-        orders, next_cursor = await store.list_all(
-            status=status or None, limit=PAGE_SIZE, cursor=cursor
-        )
-    except InvalidInput:  # a stale or edited cursor: start from the newest
-        cursor = None
-        orders, next_cursor = await store.list_all(status=status or None, limit=PAGE_SIZE)
+    # A stale or edited cursor starts from the newest.
+    orders, next_cursor, cursor = await order_use_cases.list_all(
+        backends(),
+        status=status or None,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+        restart_on_bad_cursor=True,
+    )
     return await page(
         "admin/orders.html",
         orders=orders,
@@ -74,11 +74,10 @@ async def index():
 
 async def load(order_id: str) -> dict:
     """Found by id alone on the all-orders index, then read consistently by its key."""
-    store = backends().orders
-    found = await store.find(order_id)
-    if found is None:
-        raise NotFound("We could not find that order.")
-    return await store.get(found["user_id"], order_id) or found
+    try:
+        return await order_use_cases.find_any(backends(), order_id)
+    except NotFound:
+        raise NotFound("We could not find that order.", code=ErrorCode.ORDER_NOT_FOUND) from None
 
 
 @bp.get("/<order_id>")
@@ -94,7 +93,7 @@ async def set_status(order_id: str):
     back = back_to(data, url_for("admin.orders.detail", order_id=order_id))
     in_row = hx_target() == f"order-{order_id}"
     try:
-        before, after = await admin_set_status(backends(), g.user.user_id, order_id, new_status)
+        _, after = await admin_set_status(backends(), g.user.user_id, order_id, new_status)
     except Conflict as error:
         current = await load(order_id)
         message = (
@@ -102,12 +101,11 @@ async def set_status(order_id: str):
             if current["status"] != new_status
             else f"This order is already {new_status}."
         )
-        if "changed meanwhile" in error.message:
+        if error.code == ErrorCode.ORDER_CHANGED:
             message = "The order or its products changed meanwhile. Please try again."
         if in_row:
             return await _row(current, message=message, status=409)
         return notify(go(back), message, "error")
-    audit("set_order_status", order_id, {"status": before["status"]}, {"status": after["status"]})
     text = f"Order {order_id} is now {after['status']}."
     if after["status"] == CANCELLED:
         text += " Its stock is back in the catalog."

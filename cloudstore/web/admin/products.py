@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from quart import Blueprint, request, url_for
+from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.catalog import SORTS, CatalogIndex, Page, Product, encode_cursor
-from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from cloudstore.shop import catalog
-from cloudstore.shop.catalog import PRODUCT_ID_PATTERN
 from cloudstore.web.admin.common import back_to, fragment
 from cloudstore.web.admin.forms import (
     MAX_DELTA,
@@ -24,7 +23,6 @@ from cloudstore.web.admin.forms import (
     product_form,
     product_values,
 )
-from cloudstore.web.audit import audit
 from cloudstore.web.pages.catalog import catalog_filters
 from cloudstore.web.pages.common import go, hx_target, is_htmx, notify, page
 from cloudstore.web.session import backends
@@ -116,7 +114,7 @@ def low_stock_count(index: CatalogIndex) -> int:
 async def index():
     filters = list_filters()
     cursor = request.args.get("cursor") or None
-    snapshot = await backends().catalog.index()
+    snapshot = await catalog.snapshot(backends())
     query = _query(filters)
     try:
         if filters["low"]:
@@ -154,12 +152,26 @@ async def index():
 
 async def load(product_id: str) -> Product:
     """The product as DynamoDB has it now (a consistent read), or 404."""
-    product = None
-    if PRODUCT_ID_PATTERN.match(product_id):
-        product = await backends().catalog.fetch(product_id)
-    if product is None:
-        raise NotFound("We could not find that product. It may have been deleted.")
-    return product
+    try:
+        return await catalog.fetch_product(backends(), product_id)
+    except NotFound:
+        raise _gone() from None
+
+
+def _gone() -> NotFound:
+    return NotFound(
+        "We could not find that product. It may have been deleted.",
+        code=ErrorCode.PRODUCT_NOT_FOUND,
+    )
+
+
+def _by() -> str:
+    """The signed-in admin (checked for every admin route), for the audit trail."""
+    return g.user.user_id
+
+
+def _below_zero(error: DomainError) -> str:
+    return f"Stock cannot go below zero: there are {error.details.get('stock', 0)} in stock."
 
 
 def _row_request(product_id: str) -> bool:
@@ -217,11 +229,10 @@ async def create():
     form = product_form(backends(), data, new=True)
     if form.ok:
         try:
-            product = await catalog.create_product(backends(), product_fields(form))
+            product = await catalog.create_product(backends(), product_fields(form), by=_by())
         except InvalidInput as error:
-            form.message = error.message[:1].upper() + error.message[1:] + "."
+            form.message = error.sentence()
         else:
-            audit("create_product", product.product_id, None, product.as_dict())
             response = go(list_url())
             return notify(response, f"Created “{product.name}” ({product.product_id}).")
     return await page("admin/product_new.html", ["create_form"], status=422, form=form)
@@ -250,28 +261,22 @@ async def update(product_id: str):
     form = product_form(backends(), data, new=False)
     if not form.ok:
         return await _edit_page(product, form, status=422)
-    delta = form.clean["stock_delta"]
-    if delta:
-        try:
-            stocked = await catalog.adjust_stock(backends(), product_id, delta)
-        except Conflict:
-            current = await load(product_id)
-            form.errors["stock_delta"] = (
-                f"Stock cannot go below zero: there are {current.stock} in stock."
-            )
-            return await _edit_page(current, form, status=409)
-        audit(
-            "adjust_stock", product_id, {"stock": stocked.stock - delta}, {"stock": stocked.stock}
+    try:
+        edit = await catalog.edit_product(
+            backends(),
+            product_id,
+            product_fields(form),
+            stock_delta=form.clean["stock_delta"],
+            by=_by(),
         )
-        product = stocked
-    fields = product_fields(form)
-    changed = {name: value for name, value in fields.items() if getattr(product, name) != value}
-    if changed:
-        before = {name: getattr(product, name) for name in changed}
-        product = await catalog.update_product(backends(), product_id, changed)
-        audit("update_product", product_id, before, changed)
-    text = f"Saved “{product.name}”." if changed or delta else "No changes to save."
-    toast = {"kind": "success" if changed or delta else "info", "text": text}
+    except DomainError as error:
+        if error.code != ErrorCode.STOCK_BELOW_ZERO:
+            raise
+        form.errors["stock_delta"] = _below_zero(error)
+        return await _edit_page(await load(product_id), form, status=409)
+    product = edit.product
+    text = f"Saved “{product.name}”." if edit.changed else "No changes to save."
+    toast = {"kind": "success" if edit.changed else "info", "text": text}
     if is_htmx():
         return await _row(product, toast=toast)
     return notify(go(back_to(data, list_url())), toast["text"], toast["kind"])
@@ -285,17 +290,22 @@ async def stock(product_id: str):
     except ValueError:
         delta = 0
     if not delta or abs(delta) > MAX_DELTA:
-        raise InvalidInput("The stock change must be a whole number other than zero.")
+        raise InvalidInput(
+            "The stock change must be a whole number other than zero.",
+            code=ErrorCode.INVALID,
+            field="delta",
+        )
     back = back_to(data, list_url())
     try:
-        product = await catalog.adjust_stock(backends(), product_id, delta)
-    except Conflict:
+        product = await catalog.adjust_stock(backends(), product_id, delta, by=_by())
+    except DomainError as error:
+        if error.code != ErrorCode.STOCK_BELOW_ZERO:
+            raise
         current = await load(product_id)
-        message = f"Stock cannot go below zero: there are {current.stock} in stock."
+        message = _below_zero(error)
         if _row_request(product_id):
             return await _row(current, message=message, status=409)
         return notify(go(back), f"{current.name}: {message}", "error")
-    audit("adjust_stock", product_id, {"stock": product.stock - delta}, {"stock": product.stock})
     text = f"Stock of “{product.name}” is now {product.stock}."
     if _row_request(product_id):
         return await _row(product, toast={"kind": "success", "text": text})
@@ -323,9 +333,10 @@ async def delete_confirmed(product_id: str):
 
 
 async def _delete(product_id: str, data):
-    product = await load(product_id)
-    await catalog.delete_product(backends(), product_id)
-    audit("delete_product", product_id, product.as_dict(), None)
+    try:
+        product = await catalog.delete_product(backends(), product_id, by=_by())
+    except NotFound:
+        raise _gone() from None
     text = f"Deleted “{product.name}”."
     if _row_request(product_id):
         # An empty body replaces the row; the toast arrives out of band.

@@ -9,6 +9,7 @@ from quart_schema import (
 )
 
 from cloudstore.shop import catalog
+from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
 from cloudstore.web.api.models import (
     AdminOrderQuery,
@@ -22,7 +23,6 @@ from cloudstore.web.api.models import (
     StatusBody,
     StockAdjust,
 )
-from cloudstore.web.audit import audit as _audit
 from cloudstore.web.envelope import ok
 from cloudstore.web.session import admin_required, backends
 
@@ -37,8 +37,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @document_response(ErrorOut, 400)
 async def create_product(data: ProductCreate):
     """Create a product (admins only)."""
-    product = await catalog.create_product(backends(), data.model_dump())
-    _audit("create_product", product.product_id, None, product.as_dict())
+    product = await catalog.create_product(backends(), data.model_dump(), by=g.user.user_id)
     return ok(201, data=product.as_dict())
 
 
@@ -51,8 +50,7 @@ async def create_product(data: ProductCreate):
 async def update_product(product_id: str, data: ProductUpdate):
     """Update some fields of a product (admins only); a new category moves it atomically."""
     fields = data.model_dump(exclude_none=True)
-    product = await catalog.update_product(backends(), product_id, fields)
-    _audit("update_product", product_id, None, fields)
+    product = await catalog.update_product(backends(), product_id, fields, by=g.user.user_id)
     return ok(data=product.as_dict())
 
 
@@ -63,8 +61,7 @@ async def update_product(product_id: str, data: ProductUpdate):
 @document_response(ErrorOut, 404)
 async def delete_product(product_id: str):
     """Delete a product (admins only)."""
-    await catalog.delete_product(backends(), product_id)
-    _audit("delete_product", product_id, None, None)
+    await catalog.delete_product(backends(), product_id, by=g.user.user_id)
     return ok(message="product deleted")
 
 
@@ -76,10 +73,7 @@ async def delete_product(product_id: str):
 @document_response(ErrorOut, 409)
 async def adjust_stock(product_id: str, data: StockAdjust):
     """Add `delta` (may be negative) to the stock, atomically; never below zero (409)."""
-    product = await catalog.adjust_stock(backends(), product_id, data.delta)
-    _audit(
-        "adjust_stock", product_id, {"stock": product.stock - data.delta}, {"stock": product.stock}
-    )
+    product = await catalog.adjust_stock(backends(), product_id, data.delta, by=g.user.user_id)
     return ok(data=product.as_dict())
 
 
@@ -90,8 +84,8 @@ async def adjust_stock(product_id: str, data: StockAdjust):
 @document_response(OrderListOut, 200)
 async def list_orders(query_args: AdminOrderQuery):
     """Every customer's orders, newest first, optionally of one status (admins only)."""
-    orders, next_cursor = await backends().orders.list_all(
-        status=query_args.status, limit=query_args.limit, cursor=query_args.cursor
+    orders, next_cursor, _ = await order_use_cases.list_all(
+        backends(), status=query_args.status, limit=query_args.limit, cursor=query_args.cursor
     )
     return ok(data=orders, count=len(orders), next_cursor=next_cursor)
 
@@ -104,6 +98,5 @@ async def list_orders(query_args: AdminOrderQuery):
 @document_response(ErrorOut, 409)
 async def set_order_status(order_id: str, data: StatusBody):
     """Move an order along its lifecycle (admins only); cancelling restores its stock."""
-    before, after = await admin_set_status(backends(), g.user.user_id, order_id, data.status)
-    _audit("set_order_status", order_id, {"status": before["status"]}, {"status": after["status"]})
+    _, after = await admin_set_status(backends(), g.user.user_id, order_id, data.status)
     return ok(data=after)

@@ -18,7 +18,11 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 async def register(data: RegisterBody):
     """Create a customer account and return a session token."""
     session = await accounts.register(
-        backends(), name=data.name, email=data.email, password=data.password
+        backends(),
+        name=data.name,
+        email=data.email,
+        password=data.password,
+        client_ip=request.remote_addr,
     )
     return ok(201, token=session.token, user=session.user.public())
 

@@ -25,7 +25,7 @@ async def _cart_response(lines: list[CartLine]):
 async def get_cart():
     """The saved cart, priced from the current catalog, with subtotal, tax and total."""
     user = await current_user()
-    return await _cart_response(await backends().carts.get(user.user_id))
+    return await _cart_response(await carts.saved_lines(backends(), user.user_id))
 
 
 @bp.post("")
@@ -35,7 +35,9 @@ async def get_cart():
 @document_response(CartEnvelope, 200)
 @document_response(ErrorOut, 404)
 async def save_cart(data: CartBody):
-    """Replace the saved cart with these lines (same product twice: quantities added)."""
+    """Replace the saved cart with these lines (same product twice: quantities added). Each
+    line holds at most what is in stock (as when adding from the pages); a sold-out product
+    is left out."""
     user = await current_user()
     lines = [CartLine(item.product_id, item.quantity) for item in data.items]
     saved = await carts.save(backends(), user.user_id, lines)
@@ -49,5 +51,5 @@ async def save_cart(data: CartBody):
 async def clear_cart():
     """Empty the saved cart."""
     user = await current_user()
-    await backends().carts.clear(user.user_id)
+    await carts.clear(backends(), user.user_id)
     return ok(message="cart cleared")

@@ -21,8 +21,16 @@ from cloudstore.domain.address import PHONE_PATTERN, POSTAL_CODE_PATTERN
 from cloudstore.domain.cart import MAX_LINES, MAX_QUANTITY
 from cloudstore.domain.catalog import MAX_LIMIT, SORTS
 from cloudstore.domain.orders import STATUSES
+from cloudstore.domain.product_rules import (
+    CATEGORY_MAX,
+    DESCRIPTION_MAX,
+    IMAGE_URL_MAX,
+    MAX_STOCK,
+    MAX_STOCK_DELTA,
+    NAME_MAX,
+    SAFE_IMAGE_URL,
+)
 from cloudstore.money import parse_price
-from cloudstore.shop.catalog import SAFE_IMAGE_URL
 
 
 def _price(value: object) -> Decimal:
@@ -174,33 +182,41 @@ class ProductListOut(BaseModel):
     next_cursor: str | None
 
 
-ProductName = Annotated[Text, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK)]
+ProductName = Annotated[
+    Text, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)
+]
+Description = Annotated[Text, StringConstraints(max_length=DESCRIPTION_MAX)]
+Category = Annotated[Text, StringConstraints(min_length=1, max_length=CATEGORY_MAX)]
+Stock = whole(0, MAX_STOCK)
 ImageUrl = Annotated[
-    Text, StringConstraints(max_length=2048, pattern=SAFE_IMAGE_URL.pattern.replace(")$", ")?$"))
+    Text,
+    StringConstraints(
+        max_length=IMAGE_URL_MAX, pattern=SAFE_IMAGE_URL.pattern.replace(")$", ")?$")
+    ),
 ]
 
 
 class ProductCreate(Body):
     name: ProductName
-    description: Annotated[Text, StringConstraints(max_length=5000)] = ""
+    description: Description = ""
     price: Price
-    category: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
+    category: Category
     image_url: ImageUrl = ""
-    stock: whole(0, 10_000_000) = 0  # type: ignore[valid-type]
+    stock: Stock = 0  # type: ignore[valid-type]
 
 
 class ProductUpdate(Body):
     name: ProductName | None = None
-    description: Annotated[Text, StringConstraints(max_length=5000)] | None = None
+    description: Description | None = None
     price: Price | None = None
-    category: Annotated[Text, StringConstraints(min_length=1, max_length=64)] | None = None
+    category: Category | None = None
     image_url: ImageUrl | None = None
-    stock: whole(0, 10_000_000) | None = None  # type: ignore[valid-type]
+    stock: Stock | None = None  # type: ignore[valid-type]
 
 
 class StockAdjust(Body):
     delta: Annotated[
-        whole(-10_000_000, 10_000_000, **{"not": {"const": 0}}),  # type: ignore[misc]
+        whole(-MAX_STOCK_DELTA, MAX_STOCK_DELTA, **{"not": {"const": 0}}),  # type: ignore[misc]
         AfterValidator(_nonzero),
     ]
 

@@ -4,7 +4,8 @@ from quart import Blueprint, request
 from quart_schema import document_response, security_scheme, validate_querystring, validate_request
 
 from cloudstore.domain.cart import CartLine
-from cloudstore.domain.errors import InvalidInput, NotFound
+from cloudstore.domain.errors import ErrorCode, InvalidInput
+from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.checkout import place_order
 from cloudstore.shop.orders import cancel_own_order
 from cloudstore.web.api.models import (
@@ -25,7 +26,9 @@ def idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > MAX_IDEMPOTENCY_KEY or (key and not key.isprintable()):
         raise InvalidInput(
-            f"Idempotency-Key must be printable and at most {MAX_IDEMPOTENCY_KEY} characters"
+            f"Idempotency-Key must be printable and at most {MAX_IDEMPOTENCY_KEY} characters",
+            code=ErrorCode.INVALID,
+            field="Idempotency-Key",
         )
     return key or None
 
@@ -60,8 +63,8 @@ async def create_order(data: OrderBody):
 async def list_orders(query_args: OrderQuery):
     """The user's orders, newest first."""
     user = await current_user()
-    orders, next_cursor = await backends().orders.list_for_user(
-        user.user_id, limit=query_args.limit, cursor=query_args.cursor
+    orders, next_cursor = await order_use_cases.list_own(
+        backends(), user.user_id, limit=query_args.limit, cursor=query_args.cursor
     )
     return ok(data=orders, count=len(orders), next_cursor=next_cursor)
 
@@ -74,10 +77,7 @@ async def list_orders(query_args: OrderQuery):
 async def get_order(order_id: str):
     """One of the user's orders (404 for anyone else's)."""
     user = await current_user()
-    order = await backends().orders.get(user.user_id, order_id)
-    if order is None:
-        raise NotFound("order not found")
-    return ok(data=order)
+    return ok(data=await order_use_cases.get_own(backends(), user.user_id, order_id))
 
 
 @bp.post("/<order_id>/cancel")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from quart import Blueprint
 from quart_schema import document_response, validate_querystring
 
-from cloudstore.shop.catalog import find_product
+from cloudstore.shop.catalog import find_product, snapshot
 from cloudstore.web.api.models import ErrorOut, ProductEnvelope, ProductListOut, ProductQuery
 from cloudstore.web.envelope import envelope_json, ok, ok_json
 from cloudstore.web.session import backends
@@ -18,7 +18,7 @@ bp = Blueprint("products", __name__, url_prefix="/products")
 @document_response(ErrorOut, 400)
 async def list_products(query_args: ProductQuery):
     """List products: filter by category, search name and description, sort, page."""
-    index = await backends().catalog.index()
+    index = await snapshot(backends())
     query = {
         "category": (query_args.category or "").strip().lower() or None,
         "q": (query_args.q or "").strip() or None,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from quart import Blueprint
 from quart_schema import document_response, security_scheme, validate_request
 
+from cloudstore.shop import accounts
 from cloudstore.web.api.models import AddressUpdate, ErrorOut, UserEnvelope
 from cloudstore.web.envelope import ok
 from cloudstore.web.session import backends, current_user, login_required
@@ -29,8 +30,7 @@ async def profile():
 async def save_address(data: AddressUpdate):
     """Save the shipping address (and optionally name and phone) to the profile."""
     user = await current_user()
-    updated = await backends().users.update_profile(
-        user.user_id, **data.model_dump(exclude_none=True)
+    updated = await accounts.update_profile(
+        backends(), user.user_id, data.model_dump(exclude_none=True)
     )
-    backends().user_cache.forget(user.user_id)
     return ok(user=updated.public())

@@ -5,10 +5,9 @@ from __future__ import annotations
 from quart import Blueprint, redirect, request, url_for
 
 from cloudstore.domain.cart import MergeResult
-from cloudstore.domain.errors import Unauthorized
-from cloudstore.login_throttle import TooManyAttempts
+from cloudstore.domain.errors import DomainError, ErrorCode
 from cloudstore.shop import accounts, carts
-from cloudstore.stores.users import EmailTaken
+from cloudstore.shop.catalog import snapshot
 from cloudstore.web.pages import forms
 from cloudstore.web.pages.cartview import browser_lines
 from cloudstore.web.pages.common import (
@@ -36,7 +35,7 @@ async def _merge_message(user_id: str) -> str | None:
     if not local:
         return None
     result: MergeResult = await carts.merge_into_saved(backends(), user_id, local)
-    index = await backends().catalog.index()
+    index = await snapshot(backends())
 
     def name(product_id: str) -> str:
         product = index.get(product_id)
@@ -84,15 +83,23 @@ async def login_post():
                 password=data.get("password", ""),
                 client_ip=request.remote_addr,
             )
-        except Unauthorized:
-            form.message = "That email and password do not match an account."
-        except TooManyAttempts as error:
-            form.message = (
-                f"Too many attempts. Please wait {error.retry_after} seconds and try again."
-            )
+        except DomainError as error:
+            form.message = _refusal(error)
         else:
             return await _signed_in(session, f"Welcome back, {session.user.name}.", next_path)
     return await page("login.html", ["login_form"], status=422, form=form, next=next_path)
+
+
+def _refusal(error: DomainError) -> str:
+    """What the login or register form says when the account service refuses."""
+    if error.code == ErrorCode.INVALID_CREDENTIALS:
+        return "That email and password do not match an account."
+    if error.code == ErrorCode.TOO_MANY_ATTEMPTS:
+        wait = getattr(error, "retry_after", 60)
+        return f"Too many attempts. Please wait {wait} seconds and try again."
+    if error.status in (400, 409):
+        return error.sentence()
+    raise error
 
 
 @bp.get("/register")
@@ -114,9 +121,13 @@ async def register_post():
                 name=form.values["name"],
                 email=form.values["email"],
                 password=data.get("password", ""),
+                client_ip=request.remote_addr,
             )
-        except EmailTaken:
-            form.errors["email"] = "An account with this email already exists. Log in instead?"
+        except DomainError as error:
+            if error.code == ErrorCode.EMAIL_TAKEN:
+                form.errors["email"] = "An account with this email already exists. Log in instead?"
+            else:
+                form.message = _refusal(error)
         else:
             return await _signed_in(
                 session, f"Welcome to Cloud Store, {session.user.name}.", next_path
@@ -155,10 +166,9 @@ async def profile_post():
     form = forms.address_form(await request.form, required=False)
     if not form.ok:
         return await page("profile.html", ["profile_form"], status=422, form=form)
-    await backends().users.update_profile(
-        user.user_id, **{name: value or None for name, value in form.values.items()}
+    await accounts.update_profile(
+        backends(), user.user_id, {name: value or None for name, value in form.values.items()}
     )
-    backends().user_cache.forget(user.user_id)
     toast = {"kind": "success", "text": "Your profile is saved."}
     if is_htmx():
         return await page("profile.html", ["profile_form", "toasts_oob"], form=form, toast=toast)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from quart import Blueprint, g, request, url_for
 
-from cloudstore.domain.cart import MAX_QUANTITY, CartLine, normalize
+from cloudstore.domain.cart import MAX_QUANTITY, CartLine
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.shop import carts
-from cloudstore.shop.catalog import find_product
 from cloudstore.stores.users import User
 from cloudstore.web.pages import forms
 from cloudstore.web.pages.cartview import cart_changed, lines_for, quote_for
@@ -33,14 +32,6 @@ async def drawer():
     return await cart_changed(user, await lines_for(user), None)
 
 
-async def _save(user: User | None, lines: list[CartLine]) -> list[CartLine]:
-    index = await backends().catalog.index()
-    lines = [line for line in lines if index.get(line.product_id) is not None]
-    if user is not None:
-        return await carts.save(backends(), user.user_id, lines)
-    return lines
-
-
 async def _done(user: User | None, lines: list[CartLine], text: str, kind: str = "success"):
     if is_htmx():
         return await cart_changed(user, lines, {"kind": kind, "text": text})
@@ -54,30 +45,28 @@ async def _done(user: User | None, lines: list[CartLine], text: str, kind: str =
 @bp.post("/items")
 async def add():
     form = await request.form
-    product = await find_product(backends(), str(form.get("product_id", "")).strip())
+    product_id = str(form.get("product_id", "")).strip()
     wanted = forms.quantity(form.get("quantity", "1"))
     user = await current_user(required=False)
-    lines = await lines_for(user)
-    have = sum(line.quantity for line in lines if line.product_id == product.product_id)
-    limit = min(product.stock, MAX_QUANTITY)
-    if have >= limit:
+    product, change = await carts.add_item(
+        backends(), _user_id(user), await lines_for(user), product_id, wanted
+    )
+    if not change.granted:
         text = (
             f"{product.name} is sold out."
-            if product.stock == 0
-            else f"Your cart already holds all {limit} available of {product.name}."
+            if change.limit == 0
+            else f"Your cart already holds all {change.limit} available of {product.name}."
         )
-        return await _done(user, lines, text, "warning")
-    added = min(wanted, limit - have)
-    lines = await _save(user, normalize([*lines, CartLine(product.product_id, added)]))
-    text = f"Added {added} × {product.name} to your cart."
-    if added < wanted:
-        text += f" Only {limit} available."
-    return await _done(user, lines, text, "success" if added == wanted else "warning")
+        return await _done(user, change.lines, text, "warning")
+    text = f"Added {change.granted} × {product.name} to your cart."
+    if change.capped:
+        text += f" Only {change.limit} available."
+    return await _done(user, change.lines, text, "warning" if change.capped else "success")
 
 
 @bp.post("/items/<product_id>")
 async def update(product_id: str):
-    """Set a line's quantity; 0 removes it."""
+    """Set a line's quantity (0 removes it), at most what is in stock."""
     form = await request.form
     try:
         quantity = forms.quantity(form.get("quantity", "0"), minimum=0)
@@ -86,17 +75,25 @@ async def update(product_id: str):
     user = await current_user(required=False)
     lines = await lines_for(user)
     if quantity is None:
-        return await _done(user, lines, "Choose a quantity from 0 to 99.", "error")
-    current = next((line for line in lines if line.product_id == product_id), None)
-    if current is None:
+        text = f"Choose a quantity from 0 to {MAX_QUANTITY}."
+        return await _done(user, lines, text, "error")
+    if all(line.product_id != product_id for line in lines):
         return await _done(user, lines, "That item is no longer in your cart.", "info")
-    index = await backends().catalog.index()
-    name = index.get(product_id).name if index.get(product_id) else "The item"
-    lines = [
-        CartLine(line.product_id, quantity) if line.product_id == product_id else line
-        for line in lines
-        if line.product_id != product_id or quantity > 0
-    ]
-    lines = await _save(user, lines)
-    text = f"Removed {name} from your cart." if quantity == 0 else f"Updated {name}: {quantity}."
-    return await _done(user, lines, text, "info" if quantity == 0 else "success")
+    product, change = await carts.set_quantity(
+        backends(), _user_id(user), lines, product_id, quantity
+    )
+    name = product.name if product else "The item"
+    if change.quantity == 0:
+        text, kind = f"Removed {name} from your cart.", "info"
+        if quantity:
+            text, kind = f"{name} is sold out and was removed from your cart.", "warning"
+    elif change.capped:
+        text = f"Updated {name}: {change.quantity}. Only {change.limit} available."
+        kind = "warning"
+    else:
+        text, kind = f"Updated {name}: {change.quantity}.", "success"
+    return await _done(user, change.lines, text, kind)
+
+
+def _user_id(user: User | None) -> str | None:
+    return user.user_id if user is not None else None

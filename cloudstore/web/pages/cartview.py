@@ -15,7 +15,7 @@ from quart import Response, make_response, request
 
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.errors import InvalidInput
-from cloudstore.domain.pricing import Quote, price_cart
+from cloudstore.domain.pricing import Quote
 from cloudstore.shop import carts
 from cloudstore.stores.users import User
 from cloudstore.web.pages.common import from_page
@@ -40,7 +40,7 @@ def browser_lines() -> list[CartLine]:
 
 async def lines_for(user: User | None) -> list[CartLine]:
     if user is not None:
-        return await backends().carts.get(user.user_id)
+        return await carts.saved_lines(backends(), user.user_id)
     return browser_lines()
 
 
@@ -50,9 +50,7 @@ async def quote_for(user: User | None) -> Quote:
 
 async def fresh_quote(lines: list[CartLine]) -> Quote:
     """Priced from DynamoDB itself (checkout shows what the transaction will see)."""
-    lines = normalize(lines)
-    products = await backends().catalog.fetch_many(line.product_id for line in lines)
-    return price_cart(lines, products, backends().settings.tax_rate)
+    return await carts.fresh_quote(backends(), lines)
 
 
 def lines_payload(lines: list[CartLine]) -> list[dict]:

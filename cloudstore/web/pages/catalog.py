@@ -9,7 +9,7 @@ from quart import Blueprint, redirect, request, url_for
 
 from cloudstore.domain.catalog import SORTS, CatalogIndex
 from cloudstore.domain.errors import InvalidInput
-from cloudstore.shop.catalog import find_product
+from cloudstore.shop.catalog import find_product, snapshot
 from cloudstore.web.pages.common import html_response, hx_target, is_htmx
 from cloudstore.web.pages.fragment_cache import page_for_visitor, shared_fragment
 from cloudstore.web.rendering import render, render_blocks
@@ -51,7 +51,7 @@ def catalog_url(filters: dict, cursor: str | None = None) -> str:
 async def index():
     filters = catalog_filters()
     cursor = request.args.get("cursor") or None
-    catalog = await backends().catalog.index()
+    catalog = await snapshot(backends())
     target = hx_target()
     block = "more" if target == "load-more" else "results"
     key = (*filters.values(), cursor, request.script_root)
@@ -100,7 +100,7 @@ def results_context(catalog: CatalogIndex, filters: dict, cursor: str | None) ->
 
 @bp.get("/products/<product_id>")
 async def product(product_id: str):
-    catalog = await backends().catalog.index()
+    catalog = await snapshot(backends())
     item = await find_product(backends(), product_id)
     # Keyed by the product's values: one fetched from DynamoDB (newer than the snapshot)
     # gets entries of its own.

@@ -6,9 +6,9 @@ import uuid
 
 from quart import Blueprint, request, url_for
 
-from cloudstore.domain.checkout import OutOfStock, PriceChanged, TotalMismatch
-from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.pricing import Quote
+from cloudstore.shop import accounts, carts
 from cloudstore.shop.checkout import place_order
 from cloudstore.stores.users import User
 from cloudstore.web.pages import forms
@@ -18,6 +18,16 @@ from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 MAX_KEY = 255
+CART_CHANGED = "Your cart changed since you last saw it. Please check the updated summary."
+ALERTS = {
+    ErrorCode.OUT_OF_STOCK: CART_CHANGED,
+    ErrorCode.PRICE_CHANGED: CART_CHANGED,
+    ErrorCode.TOTAL_MISMATCH: CART_CHANGED,
+    ErrorCode.CART_EMPTY: "Your cart is empty.",
+    ErrorCode.PRODUCT_NOT_FOUND: (
+        "Some items in your cart are no longer sold. Please review your cart."
+    ),
+}
 
 
 def prefilled(user: User) -> dict[str, str]:
@@ -41,8 +51,7 @@ def problems(quote: Quote) -> list[str]:
 
 
 async def _render(user: User, form: forms.Form, *, status: int = 200, alert: str | None = None):
-    lines = await backends().carts.get(user.user_id)
-    quote = await fresh_quote(lines)
+    quote = await fresh_quote(await carts.saved_lines(backends(), user.user_id))
     return await page(
         "checkout.html",
         ["checkout_main"],
@@ -75,7 +84,7 @@ async def place():
         return await _render(user, form, status=422)
     key = str(data.get("idempotency_key", "")).strip()[:MAX_KEY] or None
     address = {name: value for name, value in form.values.items() if name != "save_address"}
-    lines = await backends().carts.get(user.user_id)
+    lines = await carts.saved_lines(backends(), user.user_id)
     try:
         placed = await place_order(
             backends(),
@@ -84,23 +93,13 @@ async def place():
             shipping_address={k: v for k, v in address.items() if v},
             idempotency_key=key,
         )
-    except (OutOfStock, PriceChanged, TotalMismatch):
-        alert = "Your cart changed since you last saw it. Please check the updated summary."
-        return await _render(user, form, status=409, alert=alert)
     except (Conflict, NotFound, InvalidInput) as error:
-        alert = (
-            "Your cart is empty."
-            if "empty" in error.message
-            else "Some items in your cart are no longer sold. Please review your cart."
-            if isinstance(error, NotFound)
-            else error.message[:1].upper() + error.message[1:] + "."
-        )
+        alert = ALERTS.get(error.code) or error.sentence()
         return await _render(user, form, status=409, alert=alert)
     if form.values["save_address"]:
-        await backends().users.update_profile(
-            user.user_id, **{k: v or None for k, v in address.items()}
+        await accounts.update_profile(
+            backends(), user.user_id, {k: v or None for k, v in address.items()}
         )
-        backends().user_cache.forget(user.user_id)
     order_id = placed.order["order_id"]
     text = "Thank you! Your order is placed." if not placed.replayed else "Your order is placed."
     return notify(go(url_for("pages.orders.detail", order_id=order_id)), text)

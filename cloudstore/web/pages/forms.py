@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cloudstore.auth import check_password_rules, normalize_email
-from cloudstore.domain.address import PHONE, POSTAL_CODE
-from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.address import FIELD_LIMITS, PHONE, POSTAL_CODE
+from cloudstore.domain.cart import MAX_QUANTITY
+from cloudstore.domain.errors import ErrorCode, InvalidInput
+from cloudstore.domain.text import CONTROL
 from cloudstore.shop.accounts import clean_name
 
-LIMITS = {"name": 255, "phone": 20, "address": 500, "city": 120, "state": 120, "postal_code": 10}
+LIMITS = FIELD_LIMITS
 ADDRESS_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
 
 
@@ -25,14 +27,23 @@ class Form:
         return not self.errors and not self.message
 
 
+CONTROL_MESSAGE = "Remove the control characters (invisible codes) from this field."
+
+
 def _text(data: Mapping[str, str], name: str) -> str:
-    """Whitespace collapsed and control characters (NUL among them) dropped."""
-    text = "".join(ch for ch in str(data.get(name, "")) if ch.isprintable() or ch.isspace())
-    return " ".join(text.split())
+    """Whitespace collapsed; control characters are kept here and refused by `_refuse_control`
+    (as the API refuses them), never silently dropped."""
+    return " ".join(str(data.get(name, "")).split())
+
+
+def _refuse_control(form: Form) -> None:
+    for name, value in form.values.items():
+        if CONTROL.search(value):
+            form.errors.setdefault(name, CONTROL_MESSAGE)
 
 
 def _capitalized(error: InvalidInput) -> str:
-    return error.message[:1].upper() + error.message[1:] + "."
+    return error.sentence()
 
 
 def login_form(data: Mapping[str, str]) -> Form:
@@ -41,6 +52,7 @@ def login_form(data: Mapping[str, str]) -> Form:
         form.errors["email"] = "Enter your email address."
     if not data.get("password"):
         form.errors["password"] = "Enter your password."  # noqa: S105 - a message
+    _refuse_control(form)
     return form
 
 
@@ -50,7 +62,10 @@ def register_form(data: Mapping[str, str]) -> Form:
     try:
         form.values["name"] = clean_name(form.values["name"])
     except InvalidInput as error:
-        form.errors["name"] = _capitalized(error)
+        form.errors["name"] = (
+            CONTROL_MESSAGE if error.code == ErrorCode.CONTROL_CHARACTERS else _capitalized(error)
+        )
+    _refuse_control(form)
     try:
         form.values["email"] = normalize_email(form.values["email"])
     except InvalidInput:
@@ -86,14 +101,21 @@ def address_form(data: Mapping[str, str], *, required: bool) -> Form:
         )
     if values["postal_code"] and not POSTAL_CODE.match(values["postal_code"]):
         errors.setdefault("postal_code", "Use 3 to 10 letters or digits, e.g. 10220.")
+    _refuse_control(form)
     return form
 
 
-def quantity(value: object, *, minimum: int = 1, maximum: int = 99) -> int:
+def quantity(value: object, *, minimum: int = 1, maximum: int = MAX_QUANTITY) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise InvalidInput("quantity must be a whole number") from None
+        raise InvalidInput(
+            "quantity must be a whole number", code=ErrorCode.INVALID, field="quantity"
+        ) from None
     if not minimum <= number <= maximum:
-        raise InvalidInput(f"quantity must be between {minimum} and {maximum}")
+        raise InvalidInput(
+            f"quantity must be between {minimum} and {maximum}",
+            code=ErrorCode.INVALID,
+            field="quantity",
+        )
     return number

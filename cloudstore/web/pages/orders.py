@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from quart import Blueprint, request
 
-from cloudstore.domain.errors import InvalidInput, NotFound
+from cloudstore.domain.errors import ErrorCode, NotFound
+from cloudstore.shop import orders as order_use_cases
 from cloudstore.web.pages.common import go, login_url, page
 from cloudstore.web.session import backends, current_user
 
@@ -18,12 +19,9 @@ async def history():
     if user is None:
         return go(login_url())
     cursor = request.args.get("cursor") or None
-    try:
-        orders, next_cursor = await backends().orders.list_for_user(
-            user.user_id, limit=PAGE_SIZE, cursor=cursor
-        )
-    except InvalidInput:
-        orders, next_cursor = await backends().orders.list_for_user(user.user_id, limit=PAGE_SIZE)
+    orders, next_cursor = await order_use_cases.list_own(
+        backends(), user.user_id, limit=PAGE_SIZE, cursor=cursor, restart_on_bad_cursor=True
+    )
     return await page("orders.html", ["content"], orders=orders, next_cursor=next_cursor)
 
 
@@ -32,7 +30,8 @@ async def detail(order_id: str):
     user = await current_user(required=False)
     if user is None:
         return go(login_url())
-    order = await backends().orders.get(user.user_id, order_id)
-    if order is None:
-        raise NotFound("We could not find that order.")
+    try:
+        order = await order_use_cases.get_own(backends(), user.user_id, order_id)
+    except NotFound:
+        raise NotFound("We could not find that order.", code=ErrorCode.ORDER_NOT_FOUND) from None
     return await page("order.html", ["content"], order=order)

@@ -12,11 +12,10 @@ from urllib.parse import quote
 
 import pytest
 
-from cloudstore.shop.accounts import create_admin
 from cloudstore.web.admin import chart
 from cloudstore.web.admin import products as admin_products
-from tests.helpers import ADDRESS, bearer, register, unique_email
-from tests.helpers.pages import csrf_token, htmx, is_fragment, text
+from tests.helpers import ADDRESS, bearer, register
+from tests.helpers.pages import as_admin, csrf_token, htmx, is_fragment, text
 
 LAMBDA = "PROD-LAMBDA-10M"
 HOSTILE = "<script>alert(1)</script><b>x</b>"
@@ -24,22 +23,6 @@ SAMPLE = {"product_id": LAMBDA, "order_id": "ORD-01J00000000000000000000000"}
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-async def as_admin(client, backends) -> str:
-    """Make `client` an admin's browser; returns its CSRF token."""
-    email = unique_email("admin")
-    await create_admin(backends, email=email, password="admin-pass-1", name="Admin")
-    token = await login(client, email, "admin-pass-1")
-    assert token
-    return await csrf_token(client)
-
-
-async def login(client, email: str, password: str) -> str:
-    response = await client.post("/api/auth/login", json={"email": email, "password": password})
-    token = (await response.get_json())["token"]
-    client.set_cookie("localhost", "cs_session", token)
-    return token
 
 
 async def as_customer(app) -> tuple:
