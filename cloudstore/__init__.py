@@ -15,7 +15,6 @@ from cloudstore.web.api.openapi import ShopOpenAPI
 from cloudstore.web.errors import register_error_handlers
 from cloudstore.web.jsonio import ShopJSONProvider
 from cloudstore.web.proxy import ForwardedHeadersMiddleware
-from cloudstore.web.rendering import drop_flask_context_processors, memoise_url_for
 from cloudstore.web.security import install_security_headers
 from cloudstore.web.static_files import init_static_files
 
@@ -60,13 +59,13 @@ def create_app(settings: Settings | None = None) -> Quart:
         await backends.close()
 
     from cloudstore.web import admin, api, health, pages
+    from cloudstore.web.html.install import install_html
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.blueprint())
     app.register_blueprint(pages.blueprint())
     app.register_blueprint(admin.blueprint())
-    drop_flask_context_processors(app)
-    memoise_url_for(app)
+    install_html(app, saved_cart=pages.saved_cart)
     register_error_handlers(app)
     install_security_headers(app, settings)
     init_static_files(app, short_max_age=settings.static_max_age)

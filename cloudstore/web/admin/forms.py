@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.money import parse_price
 from cloudstore.shop.catalog import MAX_STOCK, check_category, check_image_url, check_stock
-from cloudstore.web.pages.forms import Form
+from cloudstore.web.html.forms import Form
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 4000

@@ -9,9 +9,7 @@ from cloudstore.domain.errors import Unauthorized
 from cloudstore.login_throttle import TooManyAttempts
 from cloudstore.shop import accounts, carts
 from cloudstore.stores.users import EmailTaken
-from cloudstore.web.pages import forms
-from cloudstore.web.pages.cartview import browser_lines
-from cloudstore.web.pages.common import (
+from cloudstore.web.html.responses import (
     clear_session_cookie,
     go,
     is_htmx,
@@ -21,6 +19,8 @@ from cloudstore.web.pages.common import (
     safe_next,
     set_session_cookie,
 )
+from cloudstore.web.pages import forms
+from cloudstore.web.pages.cartview import browser_lines
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("account", __name__)

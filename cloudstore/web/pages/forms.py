@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.domain.address import PHONE, POSTAL_CODE
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.shop.accounts import clean_name
+from cloudstore.web.html.forms import Form
 
 LIMITS = {"name": 255, "phone": 20, "address": 500, "city": 120, "state": 120, "postal_code": 10}
 ADDRESS_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
-
-
-@dataclass
-class Form:
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    message: str | None = None  # about the whole form, not one field
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.message
 
 
 def _text(data: Mapping[str, str], name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, request
 
 from cloudstore.domain.errors import InvalidInput, NotFound
-from cloudstore.web.pages.common import go, login_url, page
+from cloudstore.web.html.responses import go, login_url, page
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
