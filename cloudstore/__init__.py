@@ -13,12 +13,11 @@ from cloudstore.secrets_store import local_jwt_secret
 from cloudstore.settings import Settings
 from cloudstore.web.api.openapi import ShopOpenAPI
 from cloudstore.web.errors import register_error_handlers
+from cloudstore.web.html.limits import install_template_limits
 from cloudstore.web.jsonio import ShopJSONProvider
 from cloudstore.web.proxy import ForwardedHeadersMiddleware
-from cloudstore.web.rendering import drop_flask_context_processors, memoise_url_for
 from cloudstore.web.security import install_security_headers
 from cloudstore.web.static_files import init_static_files
-from cloudstore.web.template_limits import install_template_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 __version__ = "0.1.0"
@@ -61,14 +60,14 @@ def create_app(settings: Settings | None = None) -> Quart:
         await backends.close()
 
     from cloudstore.web import admin, api, health, pages
+    from cloudstore.web.html.install import install_html
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.blueprint())
     app.register_blueprint(pages.blueprint())
     app.register_blueprint(admin.blueprint())
+    install_html(app, saved_cart=pages.saved_cart)
     install_template_limits(app, settings)
-    drop_flask_context_processors(app)
-    memoise_url_for(app)
     register_error_handlers(app)
     install_security_headers(app, settings)
     init_static_files(app, short_max_age=settings.static_max_age)

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from cloudstore.domain.errors import BackendUnavailable, DomainError
 from cloudstore.web.envelope import fail
-from cloudstore.web.rendering import render
+from cloudstore.web.html.rendering import render
 
 log = logging.getLogger(__name__)
 

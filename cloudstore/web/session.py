@@ -9,7 +9,7 @@ from quart import current_app, g, request
 from cloudstore.domain.errors import ErrorCode, Forbidden, Unauthorized
 from cloudstore.shop.accounts import user_for_token
 from cloudstore.stores.users import User
-from cloudstore.web.csrf import check_cookie_api_request
+from cloudstore.web.html.csrf import check_cookie_api_request
 
 SESSION_COOKIE = "cs_session"
 

@@ -2,7 +2,7 @@
 
 Admins only, checked once for every route here: an anonymous visitor is sent to the login
 page (and back afterwards), a customer gets the site's 403 page. State-changing requests
-carry the storefront's double-submit CSRF token (`pages.common.check_csrf`). The pages call
+carry the storefront's double-submit CSRF token (`web.html.csrf.check_csrf`). The pages call
 the same use cases as the admin API (`shop.catalog`, `shop.orders`) and write the same audit
 line (`shop.audit`, written by the shop functions) for every change.
 """
@@ -15,17 +15,17 @@ from quart import Blueprint, request
 
 from cloudstore.domain.errors import ErrorCode, Forbidden
 from cloudstore.web.admin import dashboard, orders, products
-from cloudstore.web.pages import common
-from cloudstore.web.rendering import template_module
+from cloudstore.web.admin.common import ADMIN_ROOT
+from cloudstore.web.html.csrf import SAFE_METHODS, check_csrf
+from cloudstore.web.html.rendering import template_module
+from cloudstore.web.html.responses import go, login_url
 from cloudstore.web.session import current_user
-
-ADMIN_ROOT = "/admin"
 
 
 def login_next() -> str:
     """Where to come back after logging in: this page, or (after a POST) the admin page the
     form was on."""
-    if request.method in common.SAFE_METHODS:
+    if request.method in SAFE_METHODS:
         return request.full_path.rstrip("?")
     current = urlsplit(request.headers.get("HX-Current-URL", "")).path
     return current if current.startswith(ADMIN_ROOT) else ADMIN_ROOT
@@ -40,12 +40,12 @@ def blueprint() -> Blueprint:
     async def admins_only():
         user = await current_user(required=False)
         if user is None:
-            return common.go(common.login_url(login_next()))
+            return go(login_url(login_next()))
         if not user.is_admin:
             raise Forbidden(
                 "This part of the shop is for administrators only.", code=ErrorCode.FORBIDDEN
             )
-        await common.check_csrf()
+        await check_csrf()
         return None
 
     @admin.record_once

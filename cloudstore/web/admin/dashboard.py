@@ -25,7 +25,7 @@ from cloudstore.web.admin.chart import (
     window_start,
 )
 from cloudstore.web.admin.products import low_stock_count
-from cloudstore.web.pages.common import page
+from cloudstore.web.html.responses import page
 from cloudstore.web.session import backends
 
 bp = Blueprint("dashboard", __name__)

@@ -28,7 +28,7 @@ from cloudstore.domain.product_rules import (
     check_stock,
     check_stock_delta,
 )
-from cloudstore.web.pages.forms import Form
+from cloudstore.web.html.forms import Form
 
 __all__ = ["MAX_DELTA", "PRODUCT_FIELDS", "ProductForm", "product_fields", "product_form"]
 MAX_DELTA = MAX_STOCK_DELTA

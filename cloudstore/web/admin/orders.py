@@ -4,16 +4,22 @@ statuses from `domain.orders.TRANSITIONS`; anything else is a 409 shown in place
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
-
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
 from cloudstore.domain.orders import CANCELLED, STATUSES, TRANSITIONS
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
-from cloudstore.web.admin.common import back_to, fragment
-from cloudstore.web.pages.common import go, hx_target, is_htmx, notify, page
+from cloudstore.web.admin.common import back_to
+from cloudstore.web.html.listing import listing_url
+from cloudstore.web.html.responses import (
+    current_page,
+    fragment,
+    go,
+    hx_target,
+    notify,
+    page,
+)
 from cloudstore.web.session import backends
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -33,17 +39,11 @@ def next_statuses(status: str) -> list[str]:
 
 
 def list_url(status: str = "", cursor: str | None = None) -> str:
-    params = {k: v for k, v in (("status", status), ("cursor", cursor)) if v}
-    return url_for("admin.orders.index") + ("?" + urlencode(params) if params else "")
+    return listing_url("admin.orders.index", {"status": status}, cursor)
 
 
 def current_url() -> str:
-    if is_htmx():
-        parts = urlsplit(request.headers.get("HX-Current-URL", ""))
-        if parts.path.startswith("/admin/orders"):
-            return parts.path + (f"?{parts.query}" if parts.query else "")
-        return list_url()
-    return request.full_path.rstrip("?")
+    return current_page("/admin/orders", list_url())
 
 
 @bp.get("")

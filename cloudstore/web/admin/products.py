@@ -8,14 +8,12 @@ the same URLs answer with whole pages and redirects.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from quart import Blueprint, g, request
 
-from quart import Blueprint, g, request, url_for
-
-from cloudstore.domain.catalog import SORTS, CatalogIndex, Page, Product, encode_cursor
+from cloudstore.domain.catalog import CatalogIndex, Page, Product, encode_cursor
 from cloudstore.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from cloudstore.shop import catalog
-from cloudstore.web.admin.common import back_to, fragment
+from cloudstore.web.admin.common import back_to
 from cloudstore.web.admin.forms import (
     MAX_DELTA,
     ProductForm,
@@ -23,20 +21,21 @@ from cloudstore.web.admin.forms import (
     product_form,
     product_values,
 )
-from cloudstore.web.pages.catalog import catalog_filters
-from cloudstore.web.pages.common import go, hx_target, is_htmx, notify, page
+from cloudstore.web.html.listing import catalog_filters, listing_url
+from cloudstore.web.html.responses import (
+    current_page,
+    fragment,
+    go,
+    hx_target,
+    is_htmx,
+    notify,
+    page,
+)
 from cloudstore.web.session import backends
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 PAGE_SIZE = 20
 SCAN_CHUNK = 500
-SORT_LABELS = {
-    "newest": "Newest first",
-    "name": "Name: A to Z",
-    "price_asc": "Price: low to high",
-    "price_desc": "Price: high to low",
-}
-assert set(SORT_LABELS) == set(SORTS)
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -49,21 +48,12 @@ def list_filters() -> dict:
 
 
 def list_url(filters: dict | None = None, cursor: str | None = None) -> str:
-    filters = filters or {}
-    params = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "newest")}
-    if cursor:
-        params["cursor"] = cursor
-    return url_for("admin.products.index") + ("?" + urlencode(params) if params else "")
+    return listing_url("admin.products.index", filters or {}, cursor)
 
 
 def current_list_url() -> str:
     """The admin page this request came from (for the `next` field of no-JS forms)."""
-    if is_htmx():
-        parts = urlsplit(request.headers.get("HX-Current-URL", ""))
-        if parts.path.startswith("/admin/products"):
-            return parts.path + (f"?{parts.query}" if parts.query else "")
-        return list_url()
-    return request.full_path.rstrip("?")
+    return current_page("/admin/products", list_url())
 
 
 def threshold() -> int:
@@ -139,7 +129,6 @@ async def index():
         next_url=list_url(filters, results.next_cursor) if results.next_cursor else None,
         first_url=list_url(filters),
         continued=bool(cursor),
-        sort_labels=SORT_LABELS,
         threshold=threshold(),
         here=list_url(filters, cursor),
         editing=None,
@@ -210,7 +199,6 @@ async def _edit_page(product: Product, form: ProductForm, status: int = 200):
         next_url=None,
         first_url=list_url(),
         continued=False,
-        sort_labels=SORT_LABELS,
         editing=product.product_id,
         single=True,
         **context,

@@ -8,9 +8,7 @@ from cloudstore.domain.cart import MergeResult
 from cloudstore.domain.errors import DomainError, ErrorCode
 from cloudstore.shop import accounts, carts
 from cloudstore.shop.catalog import snapshot
-from cloudstore.web.pages import forms
-from cloudstore.web.pages.cartview import browser_lines
-from cloudstore.web.pages.common import (
+from cloudstore.web.html.responses import (
     clear_session_cookie,
     go,
     is_htmx,
@@ -20,6 +18,8 @@ from cloudstore.web.pages.common import (
     safe_next,
     set_session_cookie,
 )
+from cloudstore.web.pages import forms
+from cloudstore.web.pages.cartview import browser_lines
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("account", __name__)

@@ -8,9 +8,9 @@ from cloudstore.domain.cart import MAX_QUANTITY, CartLine
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.shop import carts
 from cloudstore.stores.users import User
+from cloudstore.web.html.responses import go, is_htmx, notify, page
 from cloudstore.web.pages import forms
 from cloudstore.web.pages.cartview import cart_changed, lines_for, quote_for
-from cloudstore.web.pages.common import go, is_htmx, notify, page
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")

@@ -18,8 +18,8 @@ from cloudstore.domain.errors import InvalidInput
 from cloudstore.domain.pricing import Quote
 from cloudstore.shop import carts
 from cloudstore.stores.users import User
-from cloudstore.web.pages.common import from_page
-from cloudstore.web.rendering import render_block, render_blocks
+from cloudstore.web.html.rendering import render_block, render_blocks
+from cloudstore.web.html.responses import from_page
 from cloudstore.web.session import backends
 
 CART_HEADER = "X-Cart"

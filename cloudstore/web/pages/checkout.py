@@ -11,9 +11,9 @@ from cloudstore.domain.pricing import Quote
 from cloudstore.shop import accounts, carts
 from cloudstore.shop.checkout import place_order
 from cloudstore.stores.users import User
+from cloudstore.web.html.responses import go, login_url, notify, page
 from cloudstore.web.pages import forms
 from cloudstore.web.pages.cartview import fresh_quote
-from cloudstore.web.pages.common import go, login_url, notify, page
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")

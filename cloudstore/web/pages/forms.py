@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.domain.address import FIELD_LIMITS, PHONE, POSTAL_CODE
@@ -11,20 +10,10 @@ from cloudstore.domain.cart import MAX_QUANTITY
 from cloudstore.domain.errors import ErrorCode, InvalidInput
 from cloudstore.domain.text import CONTROL
 from cloudstore.shop.accounts import clean_name
+from cloudstore.web.html.forms import Form
 
 LIMITS = FIELD_LIMITS
 ADDRESS_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
-
-
-@dataclass
-class Form:
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    message: str | None = None  # about the whole form, not one field
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.message
 
 
 CONTROL_MESSAGE = "Remove the control characters (invisible codes) from this field."

@@ -6,7 +6,7 @@ from quart import Blueprint, request
 
 from cloudstore.domain.errors import ErrorCode, NotFound
 from cloudstore.shop import orders as order_use_cases
-from cloudstore.web.pages.common import go, login_url, page
+from cloudstore.web.html.responses import go, login_url, page
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")

@@ -1,19 +1,16 @@
 """Answers computed from one catalog snapshot, kept while that snapshot is current.
 
-Catalog pages and API lists are the same for every visitor, so a worker computes each one
-once and keeps it, keyed by what it shows (filters, cursor, limit, product). The cache
-belongs to one snapshot (`CatalogStore.index()`): any change to the catalog, stock
+A cache belongs to one snapshot (`CatalogStore.index()`): any change to the catalog, stock
 included, makes a new snapshot, and the first lookup against a new snapshot empties the
 cache. So a cached answer is never older than the snapshot the rest of the request sees.
 Entries are bounded (least recently used out first), because search terms are open-ended.
+What is kept, and under which keys, is `catalog_answers.py`'s business.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-
-from quart import current_app
 
 MAX_ENTRIES = 512
 
@@ -43,13 +40,3 @@ class SnapshotCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def snapshot_cache(name: str) -> SnapshotCache:
-    """This app's cache called `name` (one per kind of answer, so they do not evict each
-    other)."""
-    caches = current_app.extensions.setdefault("cloudstore.snapshot_caches", {})
-    cache = caches.get(name)
-    if cache is None:
-        cache = caches[name] = SnapshotCache()
-    return cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cloudstore.web.snapshot_cache import SnapshotCache
+from cloudstore.web.html.snapshot_cache import SnapshotCache
 
 
 def test_cache_forgets_everything_when_the_snapshot_changes():

@@ -7,7 +7,7 @@ import inspect
 
 from quart import url_for
 
-from cloudstore.web.rendering import MemoisedUrlFor, sync_environment
+from cloudstore.web.html.rendering import MemoisedUrlFor, sync_environment
 
 
 async def test_templates_render_without_async_mode(app):

@@ -14,7 +14,6 @@ their macros return strings wherever they are called.
 from __future__ import annotations
 
 import jinja2_fragments
-from flask.templating import _default_template_ctx_processor as _flask_default_processor
 from jinja2 import Environment
 from quart import Quart, current_app, request
 
@@ -53,16 +52,32 @@ async def render_block(template: str, block: str, **context) -> str:
     return await render_blocks(template, [block], **context)
 
 
+def render_alone(template: str, block: str | None, context: dict) -> str:
+    """The template (or one block of it) with exactly `context`: no context processor runs.
+    For HTML shared between visitors (catalog_answers.py), which must not see who asked."""
+    environment = sync_environment(current_app._get_current_object())
+    if block is None:
+        return environment.get_template(template).render(context)
+    return jinja2_fragments.render_block(environment, template, block, **context)
+
+
+def _is_flasks_default_processor(processor) -> bool:
+    return (
+        getattr(processor, "__module__", None) == "flask.templating"
+        and getattr(processor, "__name__", None) == "_default_template_ctx_processor"
+    )
+
+
 def drop_flask_context_processors(app: Quart) -> None:
     """Remove the context processor every Quart blueprint inherits from Flask.
 
     It reads Flask's request context, which Quart never sets, so it always returns `{}`;
     being synchronous, Quart runs it in a thread pool on every render, once per blueprint
-    level (two thread hand-offs for a catalog page). Call after the blueprints are
-    registered."""
+    level (two thread hand-offs for a catalog page). It is recognised by its module and
+    name (not imported: it is private to Flask). Call after the blueprints are registered."""
     for name, processors in app.template_context_processors.items():
         if name is not None:
-            processors[:] = [p for p in processors if p is not _flask_default_processor]
+            processors[:] = [p for p in processors if not _is_flasks_default_processor(p)]
 
 
 class MemoisedUrlFor:
@@ -71,7 +86,7 @@ class MemoisedUrlFor:
 
     Only plain relative URLs are memoised, keyed by endpoint, arguments and the request's
     script root. Relative endpoints (`.index`), options such as `_external` or `_anchor`,
-    and the static endpoint (its URL carries the file's current hash, see static_files.py)
+    and the static endpoint (its URL carries the file's current hash, see web/static_files.py)
     go to `url_for` every time."""
 
     MAX_ENTRIES = 4096

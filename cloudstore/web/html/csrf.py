@@ -1,18 +1,20 @@
 """CSRF defence for requests that ride the session cookie.
 
 A double-submit token: a random value in an HttpOnly `cs_csrf` cookie that pages echo in the
-`X-CSRF-Token` header (htmx) or a `csrf_token` form field. API calls that authenticate with the
-session cookie instead of a Bearer token may instead prove they come from our own pages with a
-same-origin `Origin` header. Bearer calls are exempt: a browser never adds that header by itself.
+`X-CSRF-Token` header (htmx, from `hx-headers` on <body>) or a `csrf_token` form field. API
+calls that authenticate with the session cookie instead of a Bearer token may instead prove
+they come from our own pages with a same-origin `Origin` header. Bearer calls are exempt: a
+browser never adds that header by itself.
 """
 
 from __future__ import annotations
 
 import hmac
 import re
+import secrets
 from urllib.parse import urlsplit
 
-from quart import request
+from quart import Response, g, request
 
 from cloudstore.domain.errors import ErrorCode, Forbidden
 
@@ -20,8 +22,33 @@ CSRF_COOKIE = "cs_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 CSRF_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+CSRF_MAX_AGE = 60 * 60 * 24 * 30
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXPIRED = "This form has expired. Please reload the page and try again."
+
+
+def csrf_token() -> str:
+    """This browser's token: the cookie's, or a new one (sent with the response)."""
+    if "csrf_token" not in g:
+        existing = request.cookies.get(CSRF_COOKIE, "")
+        if CSRF_PATTERN.match(existing):
+            g.csrf_token, g.csrf_new = existing, False
+        else:
+            g.csrf_token, g.csrf_new = secrets.token_urlsafe(32), True
+    return g.csrf_token
+
+
+def persist_new_token(response: Response) -> None:
+    """After a request that handed out a new token: the cookie that keeps it."""
+    if g.get("csrf_new"):
+        response.set_cookie(
+            CSRF_COOKIE,
+            g.csrf_token,
+            max_age=CSRF_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
 
 
 def token_matches(sent: str) -> bool:
@@ -37,7 +64,7 @@ def same_origin() -> bool:
     return parts.scheme == request.scheme and parts.netloc == request.host
 
 
-async def check_form_request() -> None:
+async def check_csrf() -> None:
     """Pages: every state-changing request carries the token (header or form field)."""
     if request.method in SAFE_METHODS:
         return

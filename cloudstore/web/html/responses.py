@@ -1,24 +1,18 @@
-"""What every HTML page shares: htmx detection, rendering a page or its fragment, the CSRF
-token, one-shot notices across a redirect, and safe `next` URLs."""
+"""The answers HTML views give: a page or (for htmx) some of its blocks, a fragment with a
+toast, navigation (`go`), one-shot notices across a redirect, safe `next` URLs, and the
+session cookie."""
 
 from __future__ import annotations
 
 import json
-import secrets
+from collections.abc import Mapping
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from quart import Response, g, make_response, redirect, request, url_for
 
-from cloudstore.web.csrf import (  # noqa: F401 - SAFE_METHODS is re-exported for admin pages
-    CSRF_COOKIE,
-    CSRF_PATTERN,
-    SAFE_METHODS,
-    check_form_request,
-)
-from cloudstore.web.rendering import render, render_blocks
+from cloudstore.web.html.rendering import render, render_block, render_blocks
 from cloudstore.web.session import SESSION_COOKIE, backends
 
-CSRF_MAX_AGE = 60 * 60 * 24 * 30
 NOTICE_COOKIE = "cs_notice"
 NOTICE_KINDS = ("success", "info", "warning", "error")
 
@@ -46,6 +40,20 @@ def from_page(path: str) -> bool:
     return bool(current) and urlsplit(current).path == path
 
 
+def current_page(prefix: str, fallback: str) -> str:
+    """The page (path and query) this request came from: for htmx the browser's page if it is
+    under `prefix`, else `fallback`; otherwise the request's own URL."""
+    if is_htmx():
+        parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if parts.path.startswith(prefix):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+        return fallback
+    return request.full_path.rstrip("?")
+
+
+# --- pages and fragments ----------------------------------------------------------------
+
+
 async def page(
     template: str,
     blocks: list[str] | None = None,
@@ -62,6 +70,16 @@ async def page(
     return await html_response(body, status, headers)
 
 
+async def fragment(
+    template: str, blocks: list[str], *, toast: dict | None = None, status: int = 200, **context
+) -> Response:
+    """`blocks` of `template` for htmx, plus the toast as an out-of-band swap."""
+    body = await render_blocks(template, blocks, **context) if blocks else ""
+    if toast:
+        body += await render_block("base.html", "toasts", toast=toast, oob=True)
+    return await html_response(body, status)
+
+
 async def html_response(body: str, status: int = 200, headers: dict | None = None) -> Response:
     """A page or fragment: personal (never cached), and different for htmx."""
     response = await make_response(body, status)
@@ -70,6 +88,9 @@ async def html_response(body: str, status: int = 200, headers: dict | None = Non
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+# --- navigation -------------------------------------------------------------------------
 
 
 def go(location: str, status: int = 303) -> Response:
@@ -91,46 +112,19 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return value
 
 
+def back_to(data: Mapping[str, str], default: str, within: str) -> str:
+    """The page a no-JS form came from (its `next` field) if it is under `within`, else
+    `default`."""
+    target = safe_next(data.get("next"), default)
+    return target if target.startswith(within) else default
+
+
 def login_url(next_path: str | None = None) -> str:
     target = next_path or request.full_path.rstrip("?")
     return url_for("pages.account.login") + "?" + urlencode({"next": safe_next(target)})
 
 
-# --- CSRF: a double-submit token ----------------------------------------------------------
-
-
-def csrf_token() -> str:
-    """This browser's token: a random value kept in an HttpOnly cookie, echoed by every
-    state-changing request in a header (htmx, from `hx-headers` on <body>) or a form field."""
-    if "csrf_token" not in g:
-        existing = request.cookies.get(CSRF_COOKIE, "")
-        if CSRF_PATTERN.match(existing):
-            g.csrf_token, g.csrf_new = existing, False
-        else:
-            g.csrf_token, g.csrf_new = secrets.token_urlsafe(32), True
-    return g.csrf_token
-
-
-check_csrf = check_form_request
-
-
-# --- cookies --------------------------------------------------------------------------------
-
-
-def set_session_cookie(response: Response, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=backends().tokens.max_age_seconds,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-        path="/",
-    )
-
-
-def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")
+# --- notices: a toast on the next full page ---------------------------------------------
 
 
 def notify(response: Response, text: str, kind: str = "success") -> Response:
@@ -155,21 +149,30 @@ def pending_notice() -> dict | None:
     return {"kind": kind if kind in NOTICE_KINDS else "info", "text": text}
 
 
-def finish_response(response: Response) -> Response:
-    """After every page request: persist a new CSRF token, drop a shown notice."""
-    if g.get("csrf_new"):
-        response.set_cookie(
-            CSRF_COOKIE,
-            g.csrf_token,
-            max_age=CSRF_MAX_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
-        )
+def forget_shown_notice(response: Response) -> None:
+    """After a request whose page showed the notice (unless it set a new one)."""
     if g.get("notice_shown") and NOTICE_COOKIE not in _cookies_set(response):
         response.delete_cookie(NOTICE_COOKIE)
-    return response
 
 
 def _cookies_set(response: Response) -> set[str]:
     return {header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")}
+
+
+# --- the session cookie -------------------------------------------------------------------
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=backends().tokens.max_age_seconds,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")
