@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from cloudstore.domain.numbers import MAX_NUMBER_CHARS
+
 RUPIAH = Decimal(1)
 # Prices above this are surely a typo (a trillion rupiah); it also keeps 1e309 out.
 MAX_PRICE = Decimal("1000000000000")
@@ -18,6 +20,8 @@ def parse_price(value: object) -> Decimal:
     """A valid price: a finite, non-negative, whole number of rupiah. Raises ValueError."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise ValueError("price must be a number")
+    if isinstance(value, str) and len(value.strip()) > MAX_NUMBER_CHARS:
+        raise ValueError("price must be a number")  # refused before Decimal() reads it
     try:
         price = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:

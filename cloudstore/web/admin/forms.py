@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.numbers import whole_number
 from cloudstore.money import parse_price
 from cloudstore.shop.catalog import MAX_STOCK, check_category, check_image_url, check_stock
 from cloudstore.web.pages.forms import Form
@@ -44,11 +45,11 @@ def _price(raw: str):
     return parse_price(text)
 
 
-def _whole(raw: str) -> int:
-    text = raw.strip()
-    if not re.fullmatch(r"[+-]?\d{1,9}", text):
-        raise ValueError("not a whole number")
-    return int(text)
+def _whole(raw: str, minimum: int, maximum: int) -> int:
+    try:
+        return whole_number(raw, name="number", minimum=minimum, maximum=maximum)
+    except InvalidInput as error:
+        raise ValueError(error.message) from None
 
 
 def product_form(backends, data: Mapping[str, str], *, new: bool) -> ProductForm:
@@ -91,7 +92,7 @@ def product_form(backends, data: Mapping[str, str], *, new: bool) -> ProductForm
     if new:
         values["stock"] = _text(data, "stock") or "0"
         try:
-            form.clean["stock"] = check_stock(_whole(values["stock"]))
+            form.clean["stock"] = check_stock(_whole(values["stock"], 0, MAX_STOCK))
         except (ValueError, InvalidInput):
             errors["stock"] = f"Enter a whole number from 0 to {MAX_STOCK:,}.".replace(",", ".")
     else:
@@ -99,10 +100,7 @@ def product_form(backends, data: Mapping[str, str], *, new: bool) -> ProductForm
         form.clean["stock_delta"] = 0
         if values["stock_delta"]:
             try:
-                delta = _whole(values["stock_delta"])
-                if abs(delta) > MAX_DELTA:
-                    raise ValueError("too large")
-                form.clean["stock_delta"] = delta
+                form.clean["stock_delta"] = _whole(values["stock_delta"], -MAX_DELTA, MAX_DELTA)
             except ValueError:
                 errors["stock_delta"] = (
                     "Enter a whole number to add (or, with a minus sign, to remove)."

@@ -14,6 +14,7 @@ from quart import Blueprint, request, url_for
 
 from cloudstore.domain.catalog import SORTS, CatalogIndex, Page, Product, encode_cursor
 from cloudstore.domain.errors import Conflict, InvalidInput, NotFound
+from cloudstore.domain.numbers import whole_number
 from cloudstore.shop import catalog
 from cloudstore.shop.catalog import PRODUCT_ID_PATTERN
 from cloudstore.web.admin.common import back_to, fragment
@@ -281,10 +282,10 @@ async def update(product_id: str):
 async def stock(product_id: str):
     data = await request.form
     try:
-        delta = int(str(data.get("delta", "")).strip())
-    except ValueError:
+        delta = whole_number(data.get("delta"), name="delta", minimum=-MAX_DELTA, maximum=MAX_DELTA)
+    except InvalidInput:
         delta = 0
-    if not delta or abs(delta) > MAX_DELTA:
+    if not delta:
         raise InvalidInput("The stock change must be a whole number other than zero.")
     back = back_to(data, list_url())
     try:

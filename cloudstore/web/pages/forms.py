@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.domain.address import PHONE, POSTAL_CODE
 from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.field_messages import format_page_message
+from cloudstore.domain.numbers import whole_number
 from cloudstore.shop.accounts import clean_name
 
 LIMITS = {"name": 255, "phone": 20, "address": 500, "city": 120, "state": 120, "postal_code": 10}
@@ -54,7 +56,7 @@ def register_form(data: Mapping[str, str]) -> Form:
     try:
         form.values["email"] = normalize_email(form.values["email"])
     except InvalidInput:
-        form.errors["email"] = "Enter a valid email address, like nama@example.com."
+        form.errors["email"] = format_page_message("email")
     try:
         check_password_rules(password)
     except InvalidInput as error:
@@ -81,19 +83,11 @@ def address_form(data: Mapping[str, str], *, required: bool) -> Form:
         if not values[name]:
             errors.setdefault(name, f"Enter {labels[name]}.")
     if values["phone"] and not PHONE.match(values["phone"]):
-        errors.setdefault(
-            "phone", "Use digits, spaces, ( ) or - (6 to 20), e.g. +62 812 3456 7890."
-        )
+        errors.setdefault("phone", format_page_message("phone"))
     if values["postal_code"] and not POSTAL_CODE.match(values["postal_code"]):
-        errors.setdefault("postal_code", "Use 3 to 10 letters or digits, e.g. 10220.")
+        errors.setdefault("postal_code", format_page_message("postal_code"))
     return form
 
 
 def quantity(value: object, *, minimum: int = 1, maximum: int = 99) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidInput("quantity must be a whole number") from None
-    if not minimum <= number <= maximum:
-        raise InvalidInput(f"quantity must be between {minimum} and {maximum}")
-    return number
+    return whole_number(value, name="quantity", minimum=minimum, maximum=maximum)
