@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from cloudstore.domain.numbers import MAX_NUMBER_CHARS
+from cloudstore.domain.numbers import DECIMAL, MAX_NUMBER_CHARS
 
 RUPIAH = Decimal(1)
 # Prices above this are surely a typo (a trillion rupiah); it also keeps 1e309 out.
@@ -20,8 +20,11 @@ def parse_price(value: object) -> Decimal:
     """A valid price: a finite, non-negative, whole number of rupiah. Raises ValueError."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise ValueError("price must be a number")
-    if isinstance(value, str) and len(value.strip()) > MAX_NUMBER_CHARS:
-        raise ValueError("price must be a number")  # refused before Decimal() reads it
+    if isinstance(value, str):
+        # ASCII digits only (Decimal() also reads "٩٩"), bounded before Decimal() reads it.
+        value = value.strip()
+        if len(value) > MAX_NUMBER_CHARS or not DECIMAL.fullmatch(value):
+            raise ValueError("price must be a number")
     try:
         price = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:
