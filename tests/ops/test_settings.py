@@ -204,3 +204,27 @@ def test_a_configured_jwt_secret_writes_no_file(tmp_path):
     )
     assert app.extensions["cloudstore"].tokens.secret == "configured"
     assert not (data_dir / SECRET_FILE).exists()
+
+
+def test_public_url_is_read_without_its_trailing_slash():
+    settings = from_env({"PUBLIC_URL": "https://shop.example.com/"})
+    assert settings.validate().public_url == "https://shop.example.com"
+    assert settings.public_origin == "https://shop.example.com"
+    assert settings.public_link("/orders/ORD-1") == "https://shop.example.com/orders/ORD-1"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "shop.example.com",
+        "ftp://shop.example.com",
+        "https://",
+        "https://a@shop.example.com",
+        "https://shop.example.com/?x=1",
+        "https://shop.example.com:99999",
+    ],
+)
+def test_a_malformed_public_url_is_a_one_line_settings_error(url):
+    with pytest.raises(SettingsError) as caught:
+        from_env({"PUBLIC_URL": url}).validate()
+    assert "PUBLIC_URL" in str(caught.value) and "\n" not in str(caught.value)
