@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from cloudstore.domain.numbers import DECIMAL, MAX_NUMBER_CHARS
+from cloudstore.domain.numbers import DECIMAL, MAX_TEXT_CHARS
 
 RUPIAH = Decimal(1)
 # Prices above this are surely a typo (a trillion rupiah); it also keeps 1e309 out.
@@ -23,7 +23,7 @@ def parse_price(value: object) -> Decimal:
     if isinstance(value, str):
         # ASCII digits only (Decimal() also reads "٩٩"), bounded before Decimal() reads it.
         value = value.strip()
-        if len(value) > MAX_NUMBER_CHARS or not DECIMAL.fullmatch(value):
+        if len(value) > MAX_TEXT_CHARS or not DECIMAL.fullmatch(value):
             raise ValueError("price must be a number")
     try:
         price = Decimal(str(value)) if isinstance(value, float) else Decimal(value)

@@ -19,11 +19,17 @@ from decimal import Decimal, InvalidOperation
 
 from cloudstore.domain.errors import InvalidInput
 
-# The longest number literal accepted anywhere: a total of 1e15 rupiah with cents and a
-# client's float noise (0.30000000000000004) fits easily.
-MAX_NUMBER_CHARS = 40
-# |exponent| of any number accepted (1e15 is the largest amount the shop takes).
-MAX_EXPONENT = 30
+# The longest JSON number literal read: far beyond any value the shop takes (1e15 rupiah at
+# most) and any integer a client library writes (2**128 has 39 digits), yet converting it
+# costs microseconds. Its cost grows with the square of the digits: 5,000 are refused.
+MAX_NUMBER_CHARS = 100
+# |exponent| of a JSON number read: every IEEE double (1.8e308, 5e-324) fits, so unknown
+# fields a JSON client sends are still ignored; int() of 1e400 costs microseconds, of
+# 1e999999999 minutes.
+MAX_EXPONENT = 400
+# Client text (forms, query strings, cursors, headers) is held to less.
+MAX_TEXT_CHARS = 40
+MAX_TEXT_EXPONENT = 30
 WHOLE = re.compile(r"[+-]?[0-9]{1,20}")
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 
@@ -34,7 +40,7 @@ class NumberTooLarge(ValueError):
     def __init__(self) -> None:
         super().__init__(
             f"a number in the JSON body is too long or too large: send numbers of at most "
-            f"{MAX_NUMBER_CHARS} characters, between -1e{MAX_EXPONENT} and 1e{MAX_EXPONENT}"
+            f"{MAX_NUMBER_CHARS} characters with an exponent of at most {MAX_EXPONENT}"
         )
 
 
@@ -50,7 +56,7 @@ def json_float(literal: str) -> Decimal:
     if len(literal) > MAX_NUMBER_CHARS:
         raise NumberTooLarge
     value = Decimal(literal)
-    if value and abs(value.adjusted()) > MAX_EXPONENT:
+    if abs(value.adjusted()) > MAX_EXPONENT:
         raise NumberTooLarge
     return value
 
@@ -74,12 +80,12 @@ def whole_number_rule(name: str, minimum: int, maximum: int) -> str:
 def decimal_number(value: object, *, name: str) -> Decimal:
     """A finite Decimal from client text, bounded before conversion (no NaN, no Infinity)."""
     text = str(value).strip() if value is not None else ""
-    if len(text) > MAX_NUMBER_CHARS or not DECIMAL.fullmatch(text):
+    if len(text) > MAX_TEXT_CHARS or not DECIMAL.fullmatch(text):
         raise InvalidInput(f"{name} must be a number")
     try:
         number = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise InvalidInput(f"{name} must be a number") from None
-    if number and abs(number.adjusted()) > MAX_EXPONENT:
+    if abs(number.adjusted()) > MAX_TEXT_EXPONENT:
         raise InvalidInput(f"{name} must be a number")
     return number
