@@ -7,6 +7,7 @@ where this machine differs (port, upstream, static folder), in front of a stub u
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import subprocess
 import threading
@@ -72,6 +73,8 @@ def nginx(tmp_path):
     )
     (tmp_path / "cloudstore.conf").write_text(conf)
     wrapper = _nginx_wrapper(tmp_path, tmp_path / "cloudstore.conf")
+    if os.geteuid() == 0:  # workers as root too, so they may read the checkout's static/
+        wrapper.write_text("user root;\n" + wrapper.read_text())
     process = subprocess.Popen(
         [NGINX, "-p", str(tmp_path), "-c", str(wrapper), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,

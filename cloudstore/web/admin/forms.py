@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.field_messages import page_message
 from cloudstore.domain.numbers import whole_number
 from cloudstore.money import parse_price
 from cloudstore.shop.catalog import MAX_STOCK, check_category, check_image_url, check_stock
@@ -94,7 +95,8 @@ def product_form(backends, data: Mapping[str, str], *, new: bool) -> ProductForm
         try:
             form.clean["stock"] = check_stock(_whole(values["stock"], 0, MAX_STOCK))
         except (ValueError, InvalidInput):
-            errors["stock"] = f"Enter a whole number from 0 to {MAX_STOCK:,}.".replace(",", ".")
+            # The API's words for the same rule (`stock must be a whole number from 0 to ...`).
+            errors["stock"] = page_message("stock", f"must be a whole number from 0 to {MAX_STOCK}")
     else:
         values["stock_delta"] = _text(data, "stock_delta")
         form.clean["stock_delta"] = 0

@@ -256,3 +256,21 @@ async def test_the_profile_page_says_the_same_about_a_postal_code_as_the_api(mod
         "/profile", form={**ADDRESS, "postal_code": "!"}, headers=htmx(csrf, current="/profile")
     )
     assert "Postal code " + FORMATS["postal_code"] + "." in await text(page)
+
+
+async def test_the_admin_form_says_the_same_about_stock_as_the_api(module_app, headers):
+    from cloudstore.shop.accounts import create_admin
+
+    client = module_app.test_client()
+    email = unique_email("admin")
+    await create_admin(module_app.extensions["cloudstore"], email=email, password="pass-word-1")
+    login = await client.post("/api/auth/login", json={"email": email, "password": "pass-word-1"})
+    client.set_cookie("localhost", "cs_session", (await login.get_json())["token"])
+    token = await csrf_token(client)
+    form = {"name": "Widget", "category": "compute", "price": "150000", "stock": "-1"}
+    page = await client.post("/admin/products", form=form, headers=htmx(token))
+    assert "Stock must be a whole number from 0 to 10000000." in await text(page)
+    api = await client.post(
+        "/api/admin/products", json={**PRODUCT, "stock": -1}, headers=headers["admin"]
+    )
+    assert (await api.get_json())["error"] == "stock must be a whole number from 0 to 10000000"
