@@ -263,7 +263,9 @@ async def test_the_admin_form_says_the_same_about_stock_as_the_api(module_app, h
 
     client = module_app.test_client()
     email = unique_email("admin")
-    await create_admin(module_app.extensions["cloudstore"], email=email, password="pass-word-1")
+    await create_admin(
+        module_app.extensions["cloudstore"], email=email, password="pass-word-1", name="A"
+    )
     login = await client.post("/api/auth/login", json={"email": email, "password": "pass-word-1"})
     client.set_cookie("localhost", "cs_session", (await login.get_json())["token"])
     token = await csrf_token(client)
