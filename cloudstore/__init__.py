@@ -14,7 +14,7 @@ from cloudstore.settings import Settings
 from cloudstore.web.api.openapi import ShopOpenAPI
 from cloudstore.web.errors import register_error_handlers
 from cloudstore.web.html.limits import install_template_limits
-from cloudstore.web.jsonio import ShopJSONProvider
+from cloudstore.web.jsonio import ShopJSONProvider, ShopRequest
 from cloudstore.web.proxy import ForwardedHeadersMiddleware
 from cloudstore.web.security import install_security_headers
 from cloudstore.web.static_files import init_static_files
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         openapi_provider_class=ShopOpenAPI,
     )
     app.json = ShopJSONProvider(app)  # after QuartSchema, which installs its own provider
+    app.request_class = ShopRequest
 
     backends = Backends.from_settings(settings)
     app.extensions["cloudstore"] = backends

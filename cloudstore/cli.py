@@ -287,7 +287,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cloudstore.private_files import private_umask
+
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper())
+    private_umask()
     args = parser().parse_args(argv)
     from cloudstore.domain.errors import BackendUnavailable, DomainError
     from cloudstore.stores.migrations import MigrationError

@@ -25,6 +25,13 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
+from cloudstore.private_files import (
+    private_dir,
+    running_as_root,
+    tighten_files,
+    undo_pgserver_loosening,
+    write_private,
+)
 from cloudstore.settings import Settings
 
 try:
@@ -90,10 +97,7 @@ def read_runtime(data_dir: Path, restart_wait: float = 30.0) -> Runtime | None:
 
 
 def write_runtime(data_dir: Path, runtime: Runtime) -> None:
-    path = data_dir / RUNTIME_FILE
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(dataclasses.asdict(runtime)))
-    os.replace(temporary, path)
+    write_private(data_dir / RUNTIME_FILE, json.dumps(dataclasses.asdict(runtime)))
 
 
 def remove_runtime(data_dir: Path) -> None:
@@ -157,7 +161,8 @@ def start_postgres(data_dir: Path) -> tuple[str, object]:
         ) from None
     path = postgres_dir(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(path, cleanup_mode="stop")
+    with undo_pgserver_loosening(path.parent):
+        server = pgserver.get_server(path, cleanup_mode="stop")
     return server.get_uri(), server
 
 
@@ -245,7 +250,9 @@ def embedded_backends(
     `reuse_running`), or embedded ones started here and stopped (state saved) on exit, and
     restarted if they die meanwhile when `supervise` (that is `serve`, which holds the data
     dir: see `lock_data_dir`)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    root_with_pgserver = running_as_root() and settings.embedded_postgres
+    private_dir(settings.data_dir, traversable=root_with_pgserver)
+    tighten_files(settings.data_dir, skip=(POSTGRES_DIR,))
     running = read_runtime(settings.data_dir) if reuse_running else None
     changes: dict[str, str] = {}
     children = EmbeddedBackends(settings.data_dir, owner=supervise)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from cloudstore.domain.numbers import DECIMAL, MAX_TEXT_CHARS
+
 RUPIAH = Decimal(1)
 # Prices above this are surely a typo (a trillion rupiah); it also keeps 1e309 out.
 MAX_PRICE = Decimal("1000000000000")
@@ -18,6 +20,11 @@ def parse_price(value: object) -> Decimal:
     """A valid price: a finite, non-negative, whole number of rupiah. Raises ValueError."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise ValueError("price must be a number")
+    if isinstance(value, str):
+        # ASCII digits only (Decimal() also reads "٩٩"), bounded before Decimal() reads it.
+        value = value.strip()
+        if len(value) > MAX_TEXT_CHARS or not DECIMAL.fullmatch(value):
+            raise ValueError("price must be a number")
     try:
         price = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:

@@ -8,13 +8,14 @@ no DYNAMODB_ENDPOINT and no AWS credentials means the local DynamoDB endpoint.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from dotenv import dotenv_values
 
@@ -125,6 +126,10 @@ class Settings:
             if value is not None and not isinstance(value, RateLimit):
                 object.__setattr__(self, name, parse_rate_limit(name.upper(), value))
 
+    # The shop's one absolute base URL (https://shop.example.com): links in mail and payment
+    # callbacks; the only host a redirect may name. Unset: redirects are relative.
+    public_url: str | None = None
+
     @property
     def embedded_postgres(self) -> bool:
         return not self.rds_host and not self.database_url
@@ -137,6 +142,37 @@ class Settings:
     def uses_real_backends(self) -> bool:
         """True when either backend is an operator's (RDS/AWS), not one we started."""
         return bool(self.rds_host) or bool(self.aws_access_key_id and not self.dynamodb_endpoint)
+
+    def external_backends(self) -> tuple[str, ...]:
+        """The backends this data dir's own `cloudstore serve` did not start: RDS, AWS, or a
+        CLOUDSTORE_DATABASE_URL / DYNAMODB_ENDPOINT other than the ones it recorded in
+        `<data dir>/runtime.json` (its workers get those through the environment)."""
+        started = _started_by_serve(self.data_dir)
+        external = []
+        # CLOUDSTORE_DATABASE_URL wins over RDS_*; without it, RDS is always external.
+        if not self.embedded_postgres and (
+            not self.database_url or self.database_url != started.get("database_url")
+        ):
+            external.append("PostgreSQL")
+        if not self.embedded_dynamodb and (
+            not self.dynamodb_endpoint or self.dynamodb_endpoint != started.get("dynamodb_endpoint")
+        ):
+            external.append("DynamoDB")
+        return tuple(external)
+
+    @property
+    def public_origin(self) -> str | None:
+        """`scheme://host[:port]` of PUBLIC_URL, or None."""
+        if not self.public_url:
+            return None
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def public_link(self, path: str) -> str:
+        """An absolute link for mail and payment callbacks: PUBLIC_URL + an absolute path."""
+        if not self.public_url:
+            raise SettingsError("PUBLIC_URL must be set to make links for mail and payments")
+        return self.public_url + "/" + path.lstrip("/")
 
     def postgres_conninfo(self) -> str:
         if self.database_url:
@@ -221,6 +257,7 @@ class Settings:
             login_limit=rate("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT),
             login_ip_limit=rate("LOGIN_IP_LIMIT", DEFAULT_LOGIN_IP_LIMIT),
             register_limit=rate("REGISTER_LIMIT", None),
+            public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
         )
 
     def validate(self) -> Settings:
@@ -244,9 +281,44 @@ class Settings:
                     raise SettingsError(
                         f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network"
                     ) from None
-        if self.uses_real_backends and not self.jwt_secret_key:
+        if self.public_url:
+            _check_public_url(self.public_url)
+        external = () if self.jwt_secret_key else self.external_backends()
+        if external:
             raise SettingsError(
-                "JWT_SECRET_KEY is required when using RDS or AWS; generate one with "
+                f"JWT_SECRET_KEY is required when {' and '.join(external)} is not one this "
+                "data dir's `cloudstore serve` started (every instance must share one "
+                "secret); generate one with "
                 "python3 -c 'import secrets; print(secrets.token_hex(32))'"
             )
         return self
+
+
+def _check_public_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username
+        or parts.query
+        or parts.fragment
+        or url.endswith("/")
+    ):
+        raise SettingsError(
+            f"PUBLIC_URL must be the shop's address, like https://shop.example.com, got {url!r}"
+        )
+
+
+def _started_by_serve(data_dir: Path) -> dict:
+    """The backends `cloudstore serve` recorded as its own in this data dir (`runtime.json`,
+    written by `cloudstore.embedded`), or {}."""
+    try:
+        recorded = json.loads((data_dir / "runtime.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from cloudstore.domain.errors import ErrorCode, InvalidInput
+from cloudstore.domain.numbers import decimal_number, json_float, json_int
 
 SORTS = ("newest", "price_asc", "price_desc", "name")
 DEFAULT_LIMIT = 100
@@ -98,9 +99,9 @@ def _key_from_cursor(sort: str, value: str, product_id: str) -> tuple:
     if sort == "newest":
         return (_invert(value), product_id)
     if sort == "price_asc":
-        return (Decimal(value), product_id)
+        return (decimal_number(value, name="cursor"), product_id)
     if sort == "price_desc":
-        return (-Decimal(value), product_id)
+        return (-decimal_number(value, name="cursor"), product_id)
     return (value.casefold(), product_id)
 
 
@@ -114,13 +115,14 @@ def decode_cursor(cursor: str, sort: str) -> tuple:
     """The sort key of the item the previous page ended with."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        cursor_sort, product_id, value = json.loads(base64.urlsafe_b64decode(padded))
+        raw = base64.urlsafe_b64decode(padded)
+        cursor_sort, product_id, value = json.loads(raw, parse_int=json_int, parse_float=json_float)
         if cursor_sort != sort:
             raise InvalidInput(
                 "cursor does not belong to this sort order", code=ErrorCode.INVALID_CURSOR
             )
         return _key_from_cursor(sort, str(value), str(product_id))
-    except (ValueError, TypeError, ArithmeticError, binascii.Error):
+    except (ValueError, TypeError, ArithmeticError, binascii.Error, InvalidInput):
         raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR) from None
 
 

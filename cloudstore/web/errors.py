@@ -12,6 +12,8 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from cloudstore.domain.errors import BackendUnavailable, DomainError
+from cloudstore.domain.field_messages import FORMATS
+from cloudstore.web.api.models import NOT_BLANK
 from cloudstore.web.envelope import fail
 from cloudstore.web.html.rendering import render
 
@@ -37,23 +39,72 @@ def wants_json() -> bool:
     return request.path.startswith("/api") or request.path.startswith("/health")
 
 
+OBJECT_ERRORS = ("model_type", "dict_type", "model_attributes_type")
+NUMBER_ERRORS = ("int_type", "int_parsing", "int_parsing_size", "int_from_float", "decimal_type")
+NUMBER_ERRORS += ("float_type", "float_parsing", "decimal_parsing", "finite_number")
+
+
 def validation_message(error: RequestSchemaValidationError) -> str:
+    """The first problem of a request, written for a person: which field and what to send.
+
+    pydantic's own wording ("String should match pattern '^\\+?[0-9(]...'") never reaches
+    the client: each kind of problem has a sentence here, and fields with a format (phone,
+    email, postal code...) say what that format is (`domain.field_messages`)."""
     cause = error.validation_error
     errors = getattr(cause, "errors", None)
-    if callable(errors):
-        first = errors(include_url=False, include_input=False)[0]
-        location = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-        message = first.get("msg", "is invalid")
-        if not location and first.get("type") in (
-            "model_type",
-            "dict_type",
-            "model_attributes_type",
-        ):
+    if not callable(errors):
+        return "request body is not valid"
+    first = errors(include_url=False, include_input=False)[0]
+    location = [part for part in first.get("loc", ()) if part != "body"]
+    kind = first.get("type", "")
+    if not location:
+        if kind in OBJECT_ERRORS:
             return "request body must be a JSON object (Content-Type: application/json)"
-        if message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        return f"{location}: {message}" if location else message
-    return "request body is not valid"
+        return "request body is not valid"
+    field = ".".join(str(part) for part in location)
+    name = next((str(part) for part in reversed(location) if isinstance(part, str)), field)
+    return f"{field} {_predicate(kind, name, first.get('ctx') or {})}"
+
+
+def _predicate(kind: str, name: str, ctx: dict) -> str:
+    """What the field must be, for one kind of validation error."""
+    known = FORMATS.get(name)
+    if kind == "missing":
+        return f"is required: it {known}" if known else "is required"
+    if kind == "value_error":
+        message = str(ctx.get("error", "")) or "is not valid"
+        # Our validators word their messages for a person; some start with the field's name.
+        return message.removeprefix(f"{name} ")
+    if known and kind.startswith("string_"):
+        return known
+    if kind == "string_type":
+        return "must be text"
+    if kind == "string_too_short":
+        minimum = ctx.get("min_length", 1)
+        return "must not be empty" if minimum == 1 else f"must be at least {minimum} characters"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == NOT_BLANK:
+            return "must not be blank or hold control characters"
+        return "must not hold control characters"
+    if kind in NUMBER_ERRORS:
+        return "must be a whole number"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if kind == "literal_error":
+        return "must be one of " + str(ctx.get("expected", "")).replace("'", "")
+    if kind == "list_type":
+        return "must be a list"
+    if kind == "too_short":
+        return f"must hold at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"must hold at most {ctx.get('max_length')} items"
+    if kind in OBJECT_ERRORS:
+        return "must be an object"
+    return f"is not valid: it {known}" if known else "is not valid"
 
 
 async def render_error_page(status: int, message: str | None = None):

@@ -1,6 +1,17 @@
-"""Response headers every page and API answer carries, and CORS for listed origins only."""
+"""Response headers every page and API answer carries, and CORS for listed origins only.
+
+Besides the browser protections below, every answer passes two rules here, in one place:
+- **private answers are never stored by a cache**: every page, error page and redirect, and
+  every `/api` answer except the public catalog reads, is `Cache-Control: no-store`; the API
+  ones also `Vary: Authorization, Cookie` (they depend on either);
+- **redirects stay on the operator's host**: a `Location` or `HX-Redirect` that names any
+  other origin than `PUBLIC_URL`'s (werkzeug builds absolute URLs from the request's `Host`
+  header, e.g. for `//` in a path) is made relative.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
 
 from quart import Quart, request
 from quart_cors import cors
@@ -33,9 +44,44 @@ SECURE_HEADERS = (
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 )
 SECURE_HEADERS_HTTPS = (*SECURE_HEADERS, ("Strict-Transport-Security", HSTS))
+# The same for every visitor, signed in or not: proxies may keep them.
+PUBLIC_ENDPOINTS = frozenset(
+    {"api.products.list_products", "api.products.get_product", "openapi", "static"}
+)
+NO_STORE = "no-store"
+PRIVATE_VARY = ("Authorization", "Cookie")
+REDIRECT_HEADERS = ("Location", "HX-Redirect")
+
+
+def on_our_host(location: str, public_origin: str | None) -> str:
+    """`location` if it is relative or on PUBLIC_URL's origin, else its path made relative
+    (never `//host` or `/\\host`, which browsers read as another host)."""
+    parts = urlsplit(location.strip())
+    if not parts.scheme and not parts.netloc and not location.lstrip().startswith(("//", "/\\")):
+        return location
+    if public_origin and f"{parts.scheme}://{parts.netloc}".lower() == public_origin.lower():
+        return location
+    path = "/" + parts.path.lstrip("/\\")
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
+def _add_vary(headers, names: tuple[str, ...]) -> None:
+    present = [v.strip() for v in headers.get("Vary", "").split(",") if v.strip()]
+    lowered = {v.lower() for v in present}
+    headers["Vary"] = ", ".join([*present, *(n for n in names if n.lower() not in lowered)])
+
+
+def keep_private(response) -> None:
+    """No cache may keep an answer that carries a visitor's data or a token."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.path.startswith("/health"):
+        return
+    response.headers["Cache-Control"] = NO_STORE
+    if request.path.startswith("/api"):
+        _add_vary(response.headers, PRIVATE_VARY)
 
 
 def install_security_headers(app: Quart, settings: Settings) -> None:
+    public_origin = settings.public_origin
     if settings.cors_origins:
         cors(
             app,
@@ -56,4 +102,8 @@ def install_security_headers(app: Quart, settings: Settings) -> None:
         for name, value in wanted:
             if name.lower() not in present:
                 headers.add(name, value)
+        keep_private(response)
+        for name in REDIRECT_HEADERS:
+            if name.lower() in present:
+                headers[name] = on_our_host(headers[name], public_origin)
         return response

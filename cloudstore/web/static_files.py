@@ -21,9 +21,13 @@ import threading
 import time
 from pathlib import Path
 
-from quart import Quart, request, url_for
+from quart import Quart, abort, request, url_for
 from werkzeug.security import safe_join
 
+# Only what a browser loads is served: licences kept beside vendored files are not.
+SERVED_SUFFIXES = frozenset(
+    {".css", ".js", ".svg", ".woff2", ".woff", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".ico"}
+)
 VERSION_ARG = "v"
 VERSION_LENGTH = 12
 ONE_YEAR = 31_536_000
@@ -94,6 +98,11 @@ class StaticVersions:
         return digest[:VERSION_LENGTH] if digest else None
 
 
+def is_served(filename: str) -> bool:
+    """Whether a file under static/ is one a browser loads (by its suffix)."""
+    return Path(filename).suffix.lower() in SERVED_SUFFIXES
+
+
 def init_static_files(app: Quart, short_max_age: int = 300) -> StaticVersions:
     """Add `v=<hash>` to static URLs and long-lived caching to versioned static answers."""
     versions = StaticVersions(app.static_folder)
@@ -109,6 +118,13 @@ def init_static_files(app: Quart, short_max_age: int = 300) -> StaticVersions:
             version = versions.version(filename)
             if version:
                 values[VERSION_ARG] = version
+
+    @app.before_request
+    async def only_browser_files():
+        if request.endpoint == "static" and not is_served(
+            (request.view_args or {}).get("filename", "")
+        ):
+            abort(404)
 
     @app.after_request
     async def cache_static(response):

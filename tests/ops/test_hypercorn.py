@@ -253,8 +253,8 @@ def test_a_request_in_flight_when_sigterm_arrives_completes(postgres_url, dynamo
 
 @pytest.fixture(scope="module")
 def nginx(server, tmp_path_factory):
-    """deploy/nginx.conf with only its three machine-specific values replaced: the port it
-    listens on, hypercorn's port and the checkout's static folder."""
+    """deploy/nginx.conf with only its machine-specific values replaced: the port it listens
+    on (both server blocks), the shop's host name, hypercorn's port and the static folder."""
     binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
     if binary is None:
         pytest.skip("nginx not installed (CI installs it: apt-get install -y nginx)")
@@ -263,6 +263,8 @@ def nginx(server, tmp_path_factory):
     conf = (DEPLOY / "nginx.conf").read_text()
     for old, new in {
         "listen 80 default_server;": f"listen 127.0.0.1:{port} default_server;",
+        "listen 80;": f"listen 127.0.0.1:{port};",
+        "server_name shop.example.com;": "server_name 127.0.0.1;",
         f"server {HYPERCORN_BIND};": f"server 127.0.0.1:{server.port};",
         "alias /opt/cloudstore/static/;": f"alias {ROOT}/static/;",
     }.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from decimal import Decimal
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cloudstore import create_app
+from cloudstore.embedded import Runtime, write_runtime
 from cloudstore.secrets_store import SECRET_FILE, local_jwt_secret
 from cloudstore.settings import DEFAULT_CATEGORIES, Settings, SettingsError
 
@@ -18,6 +20,15 @@ UNUSED_DATABASE = "postgresql://nobody@127.0.0.1:1/none"
 
 def from_env(environ: dict[str, str], env_file: Path | None = None) -> Settings:
     return Settings.from_env(environ, env_file=env_file)
+
+
+def served(data_dir: Path) -> Path:
+    """A data dir whose own `cloudstore serve` started UNUSED_DATABASE (as its workers see)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_runtime(
+        data_dir, Runtime(pid=os.getpid(), database_url=UNUSED_DATABASE, dynamodb_endpoint=None)
+    )
+    return data_dir
 
 
 def test_defaults_without_any_variable():
@@ -162,7 +173,7 @@ def test_non_numeric_port_is_a_settings_error():
 
 
 def test_zero_config_creates_a_private_jwt_secret_in_the_data_dir(tmp_path):
-    data_dir = tmp_path / "data"
+    data_dir = served(tmp_path / "data")
     app = create_app(Settings(database_url=UNUSED_DATABASE, data_dir=data_dir))
     secret_file = data_dir / SECRET_FILE
     assert secret_file.is_file()
@@ -173,7 +184,7 @@ def test_zero_config_creates_a_private_jwt_secret_in_the_data_dir(tmp_path):
 
 
 def test_zero_config_reuses_the_kept_jwt_secret(tmp_path):
-    data_dir = tmp_path / "data"
+    data_dir = served(tmp_path / "data")
     first = create_app(Settings(database_url=UNUSED_DATABASE, data_dir=data_dir))
     second = create_app(Settings(database_url=UNUSED_DATABASE, data_dir=data_dir))
     assert first.extensions["cloudstore"].tokens.secret == (
@@ -193,3 +204,27 @@ def test_a_configured_jwt_secret_writes_no_file(tmp_path):
     )
     assert app.extensions["cloudstore"].tokens.secret == "configured"
     assert not (data_dir / SECRET_FILE).exists()
+
+
+def test_public_url_is_read_without_its_trailing_slash():
+    settings = from_env({"PUBLIC_URL": "https://shop.example.com/"})
+    assert settings.validate().public_url == "https://shop.example.com"
+    assert settings.public_origin == "https://shop.example.com"
+    assert settings.public_link("/orders/ORD-1") == "https://shop.example.com/orders/ORD-1"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "shop.example.com",
+        "ftp://shop.example.com",
+        "https://",
+        "https://a@shop.example.com",
+        "https://shop.example.com/?x=1",
+        "https://shop.example.com:99999",
+    ],
+)
+def test_a_malformed_public_url_is_a_one_line_settings_error(url):
+    with pytest.raises(SettingsError) as caught:
+        from_env({"PUBLIC_URL": url}).validate()
+    assert "PUBLIC_URL" in str(caught.value) and "\n" not in str(caught.value)

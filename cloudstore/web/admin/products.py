@@ -12,6 +12,7 @@ from quart import Blueprint, g, request
 
 from cloudstore.domain.catalog import CatalogIndex, Page, Product, encode_cursor
 from cloudstore.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from cloudstore.domain.numbers import whole_number
 from cloudstore.shop import catalog
 from cloudstore.web.admin.common import back_to
 from cloudstore.web.admin.forms import (
@@ -274,8 +275,8 @@ async def update(product_id: str):
 async def stock(product_id: str):
     data = await request.form
     try:
-        delta = int(str(data.get("delta", "")).strip())
-    except ValueError:
+        delta = whole_number(data.get("delta"), name="delta", minimum=-MAX_DELTA, maximum=MAX_DELTA)
+    except InvalidInput:
         delta = 0
     if not delta or abs(delta) > MAX_DELTA:
         raise InvalidInput(

@@ -20,6 +20,9 @@ from cloudstore.auth import EMAIL_PATTERN
 from cloudstore.domain.address import PHONE_PATTERN, POSTAL_CODE_PATTERN
 from cloudstore.domain.cart import MAX_LINES, MAX_QUANTITY
 from cloudstore.domain.catalog import MAX_LIMIT, SORTS
+from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.field_messages import FORMATS
+from cloudstore.domain.numbers import whole_number
 from cloudstore.domain.orders import STATUSES
 from cloudstore.domain.product_rules import (
     CATEGORY_MAX,
@@ -30,33 +33,58 @@ from cloudstore.domain.product_rules import (
     NAME_MAX,
     SAFE_IMAGE_URL,
 )
-from cloudstore.money import parse_price
+from cloudstore.money import MAX_PRICE, parse_price
 
 
 def _price(value: object) -> Decimal:
-    if isinstance(value, str):
-        raise ValueError("price must be a JSON number")
-    return parse_price(value)
+    if isinstance(value, str | bool) or not isinstance(value, int | Decimal):
+        raise ValueError(FORMATS["price"])
+    try:
+        return parse_price(value)
+    except ValueError:
+        raise ValueError(f"{FORMATS['price']}, at most {MAX_PRICE}") from None
 
 
 def _money(value: object) -> Decimal:
     if isinstance(value, str | bool) or not isinstance(value, int | float | Decimal):
-        raise ValueError("must be a JSON number")
+        raise ValueError(FORMATS["total_amount"])
     amount = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    if not amount.is_finite() or amount < 0 or amount > Decimal("1e15"):
-        raise ValueError("must be a finite, non-negative amount")
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+        raise ValueError(FORMATS["total_amount"])
     return amount
 
 
-def _whole_number(value: object) -> int:
-    """JSON numbers only; 59.0 is the integer 59 (as JSON Schema says), 59.5 and "59" are not."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError("must be a whole number")
-    if isinstance(value, Decimal):
-        if not value.is_finite() or value != value.to_integral_value():
-            raise ValueError("must be a whole number")
+def _whole_number(ge: int, le: int):
+    """JSON numbers only; 59.0 is the integer 59 (as JSON Schema says), 59.5 and "59" are not.
+    The range is checked on the Decimal, before `int()`: a huge exponent never converts."""
+    rule = f"must be a whole number from {ge} to {le}"
+
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise ValueError(rule)
+        if isinstance(value, Decimal) and (
+            not value.is_finite() or value != value.to_integral_value()
+        ):
+            raise ValueError(rule)
+        if not ge <= value <= le:
+            raise ValueError(rule)
         return int(value)
-    return value
+
+    return check
+
+
+def _query_number(ge: int, le: int):
+    """A whole number from a query string, through the one bounded parser."""
+
+    def check(value: object) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        try:
+            return whole_number(value, name="", minimum=ge, maximum=le)
+        except InvalidInput as error:
+            raise ValueError(error.message.strip()) from None
+
+    return check
 
 
 def _nonzero(value: int) -> int:
@@ -71,8 +99,13 @@ def whole(ge: int, le: int, **schema_extra):
     return Annotated[
         int,
         Field(ge=ge, le=le, json_schema_extra=schema_extra or None),
-        BeforeValidator(_whole_number),
+        BeforeValidator(_whole_number(ge, le)),
     ]
+
+
+def query_whole(ge: int, le: int):
+    """An integer query parameter in [ge, le], refused by its text before conversion."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_query_number(ge, le))]
 
 
 # No control characters (PostgreSQL text cannot even hold NUL); tab and newlines are fine.
@@ -87,6 +120,7 @@ Price = Annotated[
     BeforeValidator(_price),
     WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 1_000_000_000_000}),
 ]
+MAX_AMOUNT = Decimal("1e15")
 Money = Annotated[
     Decimal,
     BeforeValidator(_money),
@@ -153,7 +187,7 @@ class ProductQuery(BaseModel):
     category: Annotated[str, StringConstraints(max_length=64)] | None = None
     q: Annotated[str, StringConstraints(max_length=200)] | None = None
     sort: Literal[SORTS] = "newest"  # type: ignore[valid-type]
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 100
+    limit: query_whole(1, MAX_LIMIT) = 100  # type: ignore[valid-type]
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
@@ -350,13 +384,13 @@ class OrderListOut(BaseModel):
 
 
 class OrderQuery(BaseModel):
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: query_whole(1, 100) = 50  # type: ignore[valid-type]
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
 class AdminOrderQuery(BaseModel):
     status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: query_whole(1, 100) = 50  # type: ignore[valid-type]
     cursor: Annotated[str, StringConstraints(max_length=1024)] | None = None
 
 

@@ -15,6 +15,7 @@ from quart import Response, make_response, request
 
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.numbers import json_float, json_int
 from cloudstore.domain.pricing import Quote
 from cloudstore.shop import carts
 from cloudstore.stores.users import User
@@ -33,7 +34,8 @@ def browser_lines() -> list[CartLine]:
     if not raw or len(raw) > MAX_HEADER_CHARS:
         return []
     try:
-        return normalize(carts.parse_lines(json.loads(raw)))[:MAX_LINES]
+        items = json.loads(raw, parse_int=json_int, parse_float=json_float)
+        return normalize(carts.parse_lines(items))[:MAX_LINES]
     except (ValueError, InvalidInput):
         return []
 

@@ -8,6 +8,8 @@ from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.domain.address import FIELD_LIMITS, PHONE, POSTAL_CODE
 from cloudstore.domain.cart import MAX_QUANTITY
 from cloudstore.domain.errors import ErrorCode, InvalidInput
+from cloudstore.domain.field_messages import format_page_message
+from cloudstore.domain.numbers import whole_number
 from cloudstore.domain.text import CONTROL
 from cloudstore.shop.accounts import clean_name
 from cloudstore.web.html.forms import Form
@@ -58,7 +60,7 @@ def register_form(data: Mapping[str, str]) -> Form:
     try:
         form.values["email"] = normalize_email(form.values["email"])
     except InvalidInput:
-        form.errors["email"] = "Enter a valid email address, like nama@example.com."
+        form.errors["email"] = format_page_message("email")
     try:
         check_password_rules(password)
     except InvalidInput as error:
@@ -85,26 +87,12 @@ def address_form(data: Mapping[str, str], *, required: bool) -> Form:
         if not values[name]:
             errors.setdefault(name, f"Enter {labels[name]}.")
     if values["phone"] and not PHONE.match(values["phone"]):
-        errors.setdefault(
-            "phone", "Use digits, spaces, ( ) or - (6 to 20), e.g. +62 812 3456 7890."
-        )
+        errors.setdefault("phone", format_page_message("phone"))
     if values["postal_code"] and not POSTAL_CODE.match(values["postal_code"]):
-        errors.setdefault("postal_code", "Use 3 to 10 letters or digits, e.g. 10220.")
+        errors.setdefault("postal_code", format_page_message("postal_code"))
     _refuse_control(form)
     return form
 
 
 def quantity(value: object, *, minimum: int = 1, maximum: int = MAX_QUANTITY) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidInput(
-            "quantity must be a whole number", code=ErrorCode.INVALID, field="quantity"
-        ) from None
-    if not minimum <= number <= maximum:
-        raise InvalidInput(
-            f"quantity must be between {minimum} and {maximum}",
-            code=ErrorCode.INVALID,
-            field="quantity",
-        )
-    return number
+    return whole_number(value, name="quantity", minimum=minimum, maximum=maximum)
