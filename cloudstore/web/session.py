@@ -6,6 +6,7 @@ from functools import wraps
 
 from quart import current_app, g, request
 
+from cloudstore.backends import Backends
 from cloudstore.domain.errors import ErrorCode, Forbidden, Unauthorized
 from cloudstore.shop.accounts import user_for_token
 from cloudstore.stores.users import User
@@ -14,7 +15,7 @@ from cloudstore.web.html.csrf import check_cookie_api_request
 SESSION_COOKIE = "cs_session"
 
 
-def backends():
+def backends() -> Backends:
     return current_app.extensions["cloudstore"]
 
 
