@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -66,13 +66,13 @@ def _nonzero(value: int) -> int:
 
 
 # The documented schemas say exactly what the validators accept.
-def whole(ge: int, le: int, **schema_extra):
-    """An integer in [ge, le]; the bounds stay on the int so the schema shows them."""
-    return Annotated[
-        int,
-        Field(ge=ge, le=le, json_schema_extra=schema_extra or None),
-        BeforeValidator(_whole_number),
-    ]
+def whole(ge: int, le: int, **schema_extra: Any) -> Any:
+    """The bounds of an integer in [ge, le], kept on the int so the schema shows them:
+    `Annotated[int, whole(ge, le), WHOLE]`."""
+    return Field(ge=ge, le=le, json_schema_extra=schema_extra or None)
+
+
+WHOLE = BeforeValidator(_whole_number)
 
 
 # No control characters (PostgreSQL text cannot even hold NUL); tab and newlines are fine.
@@ -97,7 +97,7 @@ ProductId = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=NOT_BLANK),
 ]
-Quantity = whole(1, MAX_QUANTITY)
+Quantity = Annotated[int, whole(1, MAX_QUANTITY), WHOLE]
 
 
 class Body(BaseModel):
@@ -187,7 +187,7 @@ ProductName = Annotated[
 ]
 Description = Annotated[Text, StringConstraints(max_length=DESCRIPTION_MAX)]
 Category = Annotated[Text, StringConstraints(min_length=1, max_length=CATEGORY_MAX)]
-Stock = whole(0, MAX_STOCK)
+Stock = Annotated[int, whole(0, MAX_STOCK), WHOLE]
 ImageUrl = Annotated[
     Text,
     StringConstraints(
@@ -202,7 +202,7 @@ class ProductCreate(Body):
     price: Price
     category: Category
     image_url: ImageUrl = ""
-    stock: Stock = 0  # type: ignore[valid-type]
+    stock: Stock = 0
 
 
 class ProductUpdate(Body):
@@ -211,12 +211,14 @@ class ProductUpdate(Body):
     price: Price | None = None
     category: Category | None = None
     image_url: ImageUrl | None = None
-    stock: Stock | None = None  # type: ignore[valid-type]
+    stock: Stock | None = None
 
 
 class StockAdjust(Body):
     delta: Annotated[
-        whole(-MAX_STOCK_DELTA, MAX_STOCK_DELTA, **{"not": {"const": 0}}),  # type: ignore[misc]
+        int,
+        whole(-MAX_STOCK_DELTA, MAX_STOCK_DELTA, **{"not": {"const": 0}}),
+        WHOLE,
         AfterValidator(_nonzero),
     ]
 
@@ -270,11 +272,10 @@ class CartEnvelope(BaseModel):
     data: CartOut
 
 
-def _field(max_length: int, min_length: int = 1):
+def _length(max_length: int, min_length: int = 1) -> StringConstraints:
+    """An address line's bounds: `Annotated[Text, _length(...)]`."""
     pattern = NOT_BLANK if min_length else NO_CONTROL
-    return Annotated[
-        Text, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
-    ]
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
 
 
 Phone = Annotated[Text, StringConstraints(pattern=PHONE_PATTERN)]
@@ -282,20 +283,20 @@ PostalCode = Annotated[Text, StringConstraints(pattern=POSTAL_CODE_PATTERN)]
 
 
 class Address(Body):
-    name: _field(255)  # type: ignore[valid-type]
+    name: Annotated[Text, _length(255)]
     phone: Phone
-    address: _field(500)  # type: ignore[valid-type]
-    city: _field(120)  # type: ignore[valid-type]
-    state: _field(120, 0) | None = None  # type: ignore[valid-type]
+    address: Annotated[Text, _length(500)]
+    city: Annotated[Text, _length(120)]
+    state: Annotated[Text, _length(120, 0)] | None = None
     postal_code: PostalCode
 
 
 class AddressUpdate(Body):
-    name: _field(255) | None = None  # type: ignore[valid-type]
+    name: Annotated[Text, _length(255)] | None = None
     phone: Phone | None = None
-    address: _field(500)  # type: ignore[valid-type]
-    city: _field(120)  # type: ignore[valid-type]
-    state: _field(120, 0) | None = None  # type: ignore[valid-type]
+    address: Annotated[Text, _length(500)]
+    city: Annotated[Text, _length(120)]
+    state: Annotated[Text, _length(120, 0)] | None = None
     postal_code: PostalCode
 
 
