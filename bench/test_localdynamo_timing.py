@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cloudstore.localdynamo import LocalDynamo
-from tests.test_localdynamo import (  # noqa: F401, F811 - `start` is a fixture used by name
+from tests.localdynamo.test_localdynamo import (  # noqa: F401, F811 - `start` is a fixture used by name
     DEFAULT_ACCOUNT,
     REGION,
     _raw_scan,

@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     install_security_headers(app, settings)
     init_static_files(app, short_max_age=settings.static_max_age)
     # Outermost first: the client address is settled before the request line is logged.
-    app.asgi_app = ForwardedHeadersMiddleware(
+    # (Wrapping asgi_app is how Quart takes middleware; its types call it a method.)
+    app.asgi_app = ForwardedHeadersMiddleware(  # type: ignore[method-assign]
         RequestLogMiddleware(app.asgi_app), trusted=settings.forwarded_allow_ips
     )
     return app

@@ -7,14 +7,18 @@ import contextlib
 import os
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import bcrypt
 import jwt
 
 from cloudstore.domain.errors import ErrorCode, InvalidInput, Unauthorized
+
+_T = TypeVar("_T")
 
 MIN_PASSWORD_LENGTH = 6
 MAX_EMAIL_LENGTH = 254  # RFC 5321
@@ -66,7 +70,7 @@ class PasswordHasher:
         # Checked against when the email is unknown, so both cases take the same time.
         self._dummy = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds)).decode()
 
-    async def _run(self, function, *args):
+    async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
         async with self._gate:
             return await asyncio.get_running_loop().run_in_executor(self._threads, function, *args)
 

@@ -35,10 +35,10 @@ class Backends:
     carts: CartStore
     orders: OrderStore
     tokens: TokenService
-    hasher: PasswordHasher | None = field(default=None)
     user_cache: UserCache = field(default_factory=UserCache)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    _setup_task: asyncio.Task | None = field(default=None, repr=False)
+    _hasher: PasswordHasher | None = field(default=None, repr=False)
+    _setup_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backends:
@@ -66,9 +66,16 @@ class Backends:
             ),
         )
 
+    @property
+    def hasher(self) -> PasswordHasher:
+        """The password hasher; it exists between `open()` and `close()`."""
+        if self._hasher is None:
+            raise RuntimeError("the backends are not open")
+        return self._hasher
+
     async def open(self) -> None:
         # The semaphore must be created inside the serving event loop.
-        self.hasher = PasswordHasher(
+        self._hasher = PasswordHasher(
             self.settings.password_hash_concurrency, self.settings.bcrypt_rounds
         )
         await self.dynamo.open()
@@ -96,5 +103,5 @@ class Backends:
         await self.catalog.stop_refresher()
         await self.dynamo.close()
         await self.postgres.close()
-        if self.hasher is not None:
-            self.hasher.close()
+        if self._hasher is not None:
+            self._hasher.close()

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 from urllib.request import urlopen
 
@@ -34,10 +35,13 @@ from cloudstore.private_files import (
 )
 from cloudstore.settings import Settings
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
+if TYPE_CHECKING:
+    from cloudstore.localdynamo import LocalDynamo
+
+if sys.platform == "win32":  # pragma: no cover - no flock there
     fcntl = None
+else:
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +154,7 @@ def serve_holds(data_dir: Path) -> bool:
 # ---- the children --------------------------------------------------------------------------
 
 
-def start_postgres(data_dir: Path) -> tuple[str, object]:
+def start_postgres(data_dir: Path) -> tuple[str, Any]:
     """Start (or attach to) the embedded PostgreSQL under the data dir; returns its URI."""
     try:
         import pgserver
@@ -170,7 +174,7 @@ def postgres_dir(data_dir: Path) -> Path:
     return (data_dir / POSTGRES_DIR).resolve()
 
 
-def start_dynamodb(data_dir: Path, port: int = 0):
+def start_dynamodb(data_dir: Path, port: int = 0) -> LocalDynamo:
     try:
         from cloudstore.localdynamo import start_local_dynamodb
     except ImportError:
@@ -217,10 +221,10 @@ class EmbeddedBackends:
     def __init__(self, data_dir: Path, *, owner: bool) -> None:
         self.data_dir = data_dir
         self.owner = owner  # `serve`: it holds the data dir, PostgreSQL stops with it
-        self.postgres = None  # pgserver's PostgresServer
+        self.postgres: Any = None  # pgserver's PostgresServer (pgserver is untyped)
         self.postgres_uri: str | None = None
         self.watchdog: PostgresWatchdog | None = None
-        self.dynamo = None  # LocalDynamo
+        self.dynamo: LocalDynamo | None = None
 
     def start_postgres(self) -> str:
         self.postgres_uri, self.postgres = start_postgres(self.data_dir)
@@ -277,6 +281,6 @@ def embedded_backends(
         yield settings.with_overrides(**changes)
 
 
-def _stop_postgres(server) -> None:
+def _stop_postgres(server: Any) -> None:
     with contextlib.suppress(Exception):
         server.cleanup()

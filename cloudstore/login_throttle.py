@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 
 import limits
 from limits.aio.storage import MemoryStorage
@@ -49,7 +50,9 @@ class LoginThrottle:
         self._ip = _item(per_ip)
         self._register = _item(registrations_per_ip) if registrations_per_ip else None
 
-    def _keys(self, email: str, client_ip: str | None):
+    def _keys(
+        self, email: str, client_ip: str | None
+    ) -> Iterator[tuple[limits.RateLimitItem, str, str]]:
         yield self._account, "account", email.strip().lower()
         if client_ip:
             yield self._ip, "ip", client_ip

@@ -11,13 +11,16 @@ import ipaddress
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from dotenv import dotenv_values
+
+_T = TypeVar("_T")
 
 DEFAULT_CATEGORIES = ("compute", "storage", "database", "networking")
 
@@ -183,7 +186,7 @@ class Settings:
         password = f":{quote(self.rds_password, safe='')}" if self.rds_password else ""
         return f"postgresql://{user}{password}@{self.rds_host}:{self.rds_port}/{self.rds_database}"
 
-    def with_overrides(self, **changes) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     @classmethod
@@ -200,11 +203,11 @@ class Settings:
             value = values.get(name)
             return value.strip() if value and value.strip() else None
 
-        def rate(name: str, default: RateLimit | None) -> RateLimit | None:
+        def rate(name: str, default: _T) -> RateLimit | _T:
             raw = get(name)
             return default if raw is None else parse_rate_limit(name, raw)
 
-        def number(name: str, kind, default):
+        def number(name: str, kind: Callable[[str], _T], default: _T) -> _T:
             raw = get(name)
             if raw is None:
                 return default

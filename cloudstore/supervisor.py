@@ -68,6 +68,7 @@ class _LocalDynamo(_Child):
 
     def died(self) -> str | None:
         dynamo = self.children.dynamo
+        assert dynamo is not None, "supervised once started"
         if dynamo.is_running():  # polls: a dead child is collected here
             return None
         return f"pid {dynamo.pid}, {_exit_status(dynamo.process.returncode)}"
@@ -76,10 +77,11 @@ class _LocalDynamo(_Child):
         from cloudstore.localdynamo import start_local_dynamodb
 
         old = self.children.dynamo
+        assert old is not None, "supervised once started"
         old.stop(timeout=1)  # already dead: closes its pipes and log readers
         port = int(old.endpoint.rsplit(":", 1)[1])
-        self.children.dynamo = start_local_dynamodb(old.state_path, port=port)
-        return self.children.dynamo.endpoint
+        new = self.children.dynamo = start_local_dynamodb(old.state_path, port=port)
+        return new.endpoint
 
 
 class _Postgres(_Child):
@@ -133,6 +135,7 @@ class _Watchdog(_Child):
 
     def died(self) -> str | None:
         watchdog = self.children.watchdog
+        assert watchdog is not None, "supervised once started"
         if watchdog.is_running():
             return None
         return f"pid {watchdog.process.pid}, {_exit_status(watchdog.process.returncode)}"

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from cloudstore.domain.errors import ErrorCode, InvalidInput
 from cloudstore.domain.numbers import decimal_number, json_float, json_int
@@ -21,6 +22,10 @@ from cloudstore.domain.numbers import decimal_number, json_float, json_int
 SORTS = ("newest", "price_asc", "price_desc", "name")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# A product's place in one sort order: (the sorted value, product_id).
+SortKey = tuple[str | Decimal, str]
+# A memoised filtered list: (category, search terms, sort).
+MemoKey = tuple[str | None, tuple[str, ...], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +46,12 @@ class Product:
             text = f"{self.name}\n{self.description}".casefold()
             object.__setattr__(self, "search_text", text)
 
-    def with_changes(self, **changes) -> Product:
+    def with_changes(self, **changes: Any) -> Product:
         if "name" in changes or "description" in changes:
             changes.setdefault("search_text", "")
         return replace(self, **changes)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "product_id": self.product_id,
             "category": self.category,
@@ -64,7 +69,7 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _sort_key(sort: str, product: Product) -> tuple:
+def _sort_key(sort: str, product: Product) -> SortKey:
     # Every key ends with product_id so the order is total and cursors are exact.
     if sort == "newest":
         return (_invert(product.created_at), product.product_id)
@@ -95,7 +100,7 @@ def _cursor_field(sort: str, product: Product) -> str:
     return product.name
 
 
-def _key_from_cursor(sort: str, value: str, product_id: str) -> tuple:
+def _key_from_cursor(sort: str, value: str, product_id: str) -> SortKey:
     if sort == "newest":
         return (_invert(value), product_id)
     if sort == "price_asc":
@@ -111,7 +116,7 @@ def encode_cursor(sort: str, product: Product) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str) -> tuple:
+def decode_cursor(cursor: str, sort: str) -> SortKey:
     """The sort key of the item the previous page ended with."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -143,12 +148,12 @@ class CatalogIndex:
         self.version = version
         self.by_id: dict[str, Product] = {p.product_id: p for p in products}
         self._ids: dict[str, list[str]] = {}
-        self._keys: dict[str, list[tuple]] = {}
+        self._keys: dict[str, list[SortKey]] = {}
         for sort in SORTS:
             pairs = sorted((_sort_key(sort, p), p.product_id) for p in self.by_id.values())
             self._keys[sort] = [key for key, _ in pairs]
             self._ids[sort] = [product_id for _, product_id in pairs]
-        self._memo: dict[tuple, tuple[list[str], list[tuple]]] = {}
+        self._memo: dict[MemoKey, tuple[list[str], list[SortKey]]] = {}
         self._corpus: tuple[str, list[int], list[str]] | None = None
 
     def __len__(self) -> int:
@@ -185,7 +190,7 @@ class CatalogIndex:
 
     def _filtered(
         self, category: str | None, terms: tuple[str, ...], sort: str
-    ) -> tuple[list[str], list[tuple]]:
+    ) -> tuple[list[str], list[SortKey]]:
         memo_key = (category, terms, sort)
         hit = self._memo.get(memo_key)
         if hit is not None:
@@ -193,7 +198,7 @@ class CatalogIndex:
         wanted: set[str] | None = self._matching(terms) if terms else None
         by_id = self.by_id
         ids: list[str] = []
-        keys: list[tuple] = []
+        keys: list[SortKey] = []
         all_ids, all_keys = self._ids[sort], self._keys[sort]
         if wanted is not None and len(wanted) * 8 < len(all_ids):
             # few matches: sort them rather than walk the whole catalog

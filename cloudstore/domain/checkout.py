@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from cloudstore.domain.address import REQUIRED_ADDRESS_FIELDS
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
@@ -36,7 +37,7 @@ class PriceChanged(Conflict):
     default_code = ErrorCode.PRICE_CHANGED
 
 
-def short_lines_detail(quote: Quote) -> list[dict]:
+def short_lines_detail(quote: Quote) -> list[dict[str, object]]:
     return [
         {
             "product_id": line.product.product_id,
@@ -48,7 +49,7 @@ def short_lines_detail(quote: Quote) -> list[dict]:
     ]
 
 
-def quote_detail(quote: Quote) -> dict:
+def quote_detail(quote: Quote) -> dict[str, Any]:
     return {"subtotal": quote.subtotal, "tax": quote.tax, "total_amount": quote.total}
 
 
@@ -57,11 +58,11 @@ class CheckoutPlan:
     user_id: str
     order_id: str
     quote: Quote
-    shipping_address: dict
+    shipping_address: dict[str, Any]
     created_at: str
     idempotency_key: str | None
 
-    def order_record(self, currency: str) -> dict:
+    def order_record(self, currency: str) -> dict[str, Any]:
         """The order as stored and as the API returns it."""
         return {
             "user_id": self.user_id,
@@ -96,7 +97,7 @@ def plan_checkout(
     user_id: str,
     lines: Sequence[CartLine],
     products: Mapping[str, Product],
-    shipping_address: dict,
+    shipping_address: Mapping[str, Any],
     tax_rate: Decimal,
     client_total: Decimal | None = None,
     idempotency_key: str | None = None,

@@ -46,7 +46,7 @@ def check_transition(current: str, new: str) -> None:
         )
 
 
-def history_entry(status: str, at: str, by: str) -> dict:
+def history_entry(status: str, at: str, by: str) -> dict[str, str]:
     return {"status": status, "at": at, "by": by}
 
 

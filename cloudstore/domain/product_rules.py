@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from cloudstore.domain.errors import ErrorCode, InvalidInput
 from cloudstore.domain.text import check_length, multi_line, single_line
@@ -92,8 +93,9 @@ def check_product_id(value: str) -> str:
     return value
 
 
-def check_fields(fields: Mapping[str, object], categories: Iterable[str]) -> dict:
-    """The product fields present in `fields` (None = absent), each through its rule."""
+def check_fields(fields: Mapping[str, object], categories: Iterable[str]) -> dict[str, Any]:
+    """The product fields present in `fields` (None = absent), each through its rule: a
+    str, a Decimal (price) or an int (stock)."""
     checks = {
         "name": check_name,
         "description": check_description,

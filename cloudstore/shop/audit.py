@@ -9,13 +9,18 @@ seed command, maintenance scripts) say "system".
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 audit_log = logging.getLogger("cloudstore.audit")
 SYSTEM = "system"
 
 
 def record(
-    who: str | None, action: str, target: str, before: dict | None, after: dict | None
+    who: str | None,
+    action: str,
+    target: str,
+    before: Mapping[str, object] | None,
+    after: Mapping[str, object] | None,
 ) -> None:
     audit_log.info(
         "admin write",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cloudstore.backends import Backends
 from cloudstore.domain.catalog import CatalogIndex, Product, utc_now_iso
@@ -35,7 +36,9 @@ def _not_found() -> NotFound:
     return NotFound("product not found", code=ErrorCode.PRODUCT_NOT_FOUND)
 
 
-def build_product(backends: Backends, fields: Mapping, product_id: str | None = None) -> Product:
+def build_product(
+    backends: Backends, fields: Mapping[str, object], product_id: str | None = None
+) -> Product:
     """A new product from untrusted fields (API body, admin form or seed file entry)."""
     if product_id is not None:
         check_product_id(product_id)
@@ -82,7 +85,9 @@ async def fetch_product(backends: Backends, product_id: str) -> Product:
     return current
 
 
-async def create_product(backends: Backends, fields: Mapping, *, by: str | None = None) -> Product:
+async def create_product(
+    backends: Backends, fields: Mapping[str, object], *, by: str | None = None
+) -> Product:
     product = await backends.catalog.put_new(build_product(backends, fields))
     audit.record(by, "create_product", product.product_id, None, product.as_dict())
     return product
@@ -91,8 +96,10 @@ async def create_product(backends: Backends, fields: Mapping, *, by: str | None 
 @dataclass(frozen=True, slots=True)
 class ProductEdit:
     product: Product
-    before: dict  # the changed fields' values before the write (empty: nothing changed)
-    after: dict
+    before: dict[
+        str, object
+    ]  # the changed fields' values before the write (empty: nothing changed)
+    after: dict[str, object]
 
     @property
     def changed(self) -> bool:
@@ -102,7 +109,7 @@ class ProductEdit:
 async def edit_product(
     backends: Backends,
     product_id: str,
-    fields: Mapping,
+    fields: Mapping[str, object],
     *,
     stock_delta: int = 0,
     by: str | None = None,
@@ -129,7 +136,7 @@ async def edit_product(
 
 
 async def update_product(
-    backends: Backends, product_id: str, fields: Mapping, *, by: str | None = None
+    backends: Backends, product_id: str, fields: Mapping[str, object], *, by: str | None = None
 ) -> Product:
     """A partial update (absolute values; a new category moves the item atomically)."""
     return (await edit_product(backends, product_id, fields, by=by)).product
@@ -156,7 +163,7 @@ async def delete_product(backends: Backends, product_id: str, *, by: str | None 
 
 
 async def load_products(
-    backends: Backends, entries: list[dict], *, overwrite: bool = False
+    backends: Backends, entries: list[dict[str, Any]], *, overwrite: bool = False
 ) -> LoadCounts:
     """Load products from a seed file (a product without product_id gets a new one).
 

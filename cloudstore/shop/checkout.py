@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from cloudstore.backends import Backends
 from cloudstore.domain.cart import CartLine
@@ -19,7 +20,7 @@ async def place_order(
     *,
     user_id: str,
     lines: list[CartLine],
-    shipping_address: dict,
+    shipping_address: dict[str, Any],
     client_total: Decimal | None = None,
     idempotency_key: str | None = None,
 ) -> PlacedOrder:

@@ -8,6 +8,7 @@ the change is conditioned on the status we read, so two concurrent cancels resto
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from cloudstore.backends import Backends
 from cloudstore.domain.catalog import utc_now_iso
@@ -30,7 +31,7 @@ async def list_own(
     limit: int,
     cursor: str | None = None,
     restart_on_bad_cursor: bool = False,
-) -> tuple[list[dict], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     """A customer's orders, newest first, one page. A page's stale or edited cursor may
     start from the newest instead of failing (`restart_on_bad_cursor`)."""
     try:
@@ -41,7 +42,7 @@ async def list_own(
         return await backends.orders.list_for_user(user_id, limit=limit)
 
 
-async def get_own(backends: Backends, user_id: str, order_id: str) -> dict:
+async def get_own(backends: Backends, user_id: str, order_id: str) -> dict[str, Any]:
     """One of the customer's orders (404 for anyone else's)."""
     order = await backends.orders.get(user_id, order_id)
     if order is None:
@@ -56,7 +57,7 @@ async def list_all(
     limit: int,
     cursor: str | None = None,
     restart_on_bad_cursor: bool = False,
-) -> tuple[list[dict], str | None, str | None]:
+) -> tuple[list[dict[str, Any]], str | None, str | None]:
     """Every customer's orders, newest first, optionally of one status: (orders, next
     cursor, the cursor actually used — None when a bad one was dropped)."""
     try:
@@ -71,12 +72,12 @@ async def list_all(
     return orders, next_cursor, cursor
 
 
-async def list_since(backends: Backends, since: datetime) -> list[dict]:
+async def list_since(backends: Backends, since: datetime) -> list[dict[str, Any]]:
     """Every order placed since `since` (the dashboard's window)."""
     return await backends.orders.list_since(since)
 
 
-async def find_any(backends: Backends, order_id: str) -> dict:
+async def find_any(backends: Backends, order_id: str) -> dict[str, Any]:
     """Any customer's order by id alone (admins): found on the all-orders index, then read
     consistently by its key."""
     found = await backends.orders.find(order_id)
@@ -85,10 +86,12 @@ async def find_any(backends: Backends, order_id: str) -> dict:
     return await backends.orders.get(found["user_id"], order_id) or found
 
 
-async def change_status(backends: Backends, order: dict, new_status: str, by: str) -> dict:
+async def change_status(
+    backends: Backends, order: dict[str, Any], new_status: str, by: str
+) -> dict[str, Any]:
     check_transition(order["status"], new_status)
     entry = history_entry(new_status, utc_now_iso(), by)
-    quantities = {}
+    quantities: dict[str, int] = {}
     if new_status == CANCELLED:
         for item in order.get("items", []):
             pid = item["product_id"]
@@ -122,7 +125,7 @@ async def change_status(backends: Backends, order: dict, new_status: str, by: st
     )
 
 
-async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> dict:
+async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> dict[str, Any]:
     """A customer may cancel their own order while it is still pending."""
     order = await get_own(backends, user_id, order_id)
     if order["status"] != PENDING:
@@ -135,7 +138,7 @@ async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> d
 
 async def admin_set_status(
     backends: Backends, admin_id: str, order_id: str, new_status: str
-) -> tuple[dict, dict]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """An admin moves an order along its lifecycle; audited with the status before/after."""
     order = await backends.orders.find(order_id)
     if order is None:

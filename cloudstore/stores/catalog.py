@@ -37,6 +37,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -256,7 +257,7 @@ class CatalogStore:
         """A change entry naming (product_id, category) pairs, ready for PutItem or for a
         `Put` inside a transaction."""
         stamp = utc_now_iso()
-        item = {
+        item: dict[str, dict[str, Any]] = {
             "product_id": {"S": CHANGES_PARTITION},
             "category": {"S": f"{stamp}#{secrets.token_hex(6)}"},
             "products": {"S": json.dumps(sorted(set(keys), key=lambda k: (k[0], k[1] or "")))},
@@ -312,7 +313,7 @@ class CatalogStore:
 
     async def _write_batch(self, batch: list[dict], gate: asyncio.Semaphore) -> None:
         """One BatchWriteItem, retrying what DynamoDB left unprocessed."""
-        request = {self.table: batch}
+        request: dict[str, Any] | None = {self.table: batch}
         async with gate:
             while request:
                 reply = await self.dynamo.call("batch_write_item", bulk=True, RequestItems=request)
@@ -379,7 +380,9 @@ class CatalogStore:
                 keys.append({"product_id": {"S": product_id}, "category": {"S": category}})
         found: dict[str, Product] = {}
         for start in range(0, len(keys), 100):
-            request = {self.table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+            request: dict[str, Any] | None = {
+                self.table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
+            }
             while request:
                 reply = await self.dynamo.call("batch_get_item", RequestItems=request)
                 for item in reply.get("Responses", {}).get(self.table, []):

@@ -81,7 +81,7 @@ class Dynamo:
         self.settings = settings
         self.client: Any = None
         self._stack: AsyncExitStack | None = None
-        self._counter: asyncio.Task | None = None
+        self._counter: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         s = self.settings
@@ -119,7 +119,7 @@ class Dynamo:
             self._stack = None
             self.client = None
 
-    async def call(self, operation: str, *, bulk: bool = False, **kwargs) -> dict:
+    async def call(self, operation: str, *, bulk: bool = False, **kwargs: Any) -> dict[str, Any]:
         """Call one DynamoDB operation within a deadline (retries included); `bulk` calls
         (catalog scans, seeding) get a long one, request-path calls a short one."""
         if self.client is None:

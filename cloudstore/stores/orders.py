@@ -180,7 +180,11 @@ class OrderStore:
                 reasons = [
                     r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
                 ]
-            if record_index is not None and reasons[record_index] == "ConditionalCheckFailed":
+            if (
+                record_index is not None
+                and plan.idempotency_key is not None
+                and reasons[record_index] == "ConditionalCheckFailed"
+            ):
                 replay = await self.find_by_idempotency_key(plan.user_id, plan.idempotency_key)
                 if replay is not None:
                     existing, fingerprint = replay

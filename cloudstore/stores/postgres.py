@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -120,10 +121,12 @@ class Postgres:
             log.warning("postgresql unavailable: %s", type(error).__name__)
             raise BackendUnavailable("PostgreSQL") from error
 
-    async def fetchone(self, query: str, params: tuple = (), row_factory=None):
+    async def fetchone(
+        self, query: str, params: tuple[Any, ...] = (), row_factory: Any = None
+    ) -> Any:
         """Run one statement under a deadline and return its first row (or None)."""
 
-        async def go():
+        async def go() -> Any:
             if not self.schema_ready:
                 try:
                     await self.ensure_schema()
@@ -149,6 +152,6 @@ class Postgres:
         await self.fetchone("SELECT 1")
 
 
-def _consume_result(task: asyncio.Future) -> None:
+def _consume_result(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()  # mark it retrieved: its callers were already answered

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from quart import Response, current_app, jsonify
+from quart.json.provider import DefaultJSONProvider
 
 
 def ok(http_status: int = 200, headers: dict | None = None, **fields: Any):
@@ -21,7 +22,9 @@ def envelope_json(**fields: Any) -> str:
 
 
 def ok_json(body: str, http_status: int = 200) -> Response:
-    return Response(body, http_status, mimetype=current_app.json.mimetype)
+    return Response(
+        body, http_status, mimetype=cast(DefaultJSONProvider, current_app.json).mimetype
+    )
 
 
 def fail(http_status: int, error: str, headers: dict | None = None, **details: Any):

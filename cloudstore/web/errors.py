@@ -40,8 +40,10 @@ def wants_json() -> bool:
 
 
 OBJECT_ERRORS = ("model_type", "dict_type", "model_attributes_type")
-NUMBER_ERRORS = ("int_type", "int_parsing", "int_parsing_size", "int_from_float", "decimal_type")
-NUMBER_ERRORS += ("float_type", "float_parsing", "decimal_parsing", "finite_number")
+NUMBER_ERRORS = (
+    *("int_type", "int_parsing", "int_parsing_size", "int_from_float", "decimal_type"),
+    *("float_type", "float_parsing", "decimal_parsing", "finite_number"),
+)
 
 
 def validation_message(error: RequestSchemaValidationError) -> str:

@@ -105,6 +105,7 @@ def is_served(filename: str) -> bool:
 
 def init_static_files(app: Quart, short_max_age: int = 300) -> StaticVersions:
     """Add `v=<hash>` to static URLs and long-lived caching to versioned static answers."""
+    assert app.static_folder is not None, "the app factory sets the static folder"
     versions = StaticVersions(app.static_folder)
     app.extensions["static_versions"] = versions
     app.jinja_env.globals["static_url"] = versions.url

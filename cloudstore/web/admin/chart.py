@@ -10,10 +10,11 @@ saving time), the shop's own time zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from cloudstore.domain.orders import CANCELLED
 from cloudstore.money import format_idr
@@ -100,7 +101,7 @@ def window_start(today: date, days: int = DAYS) -> datetime:
     return datetime.combine(today - timedelta(days=days - 1), time(0), SHOP_TZ)
 
 
-def _order_day(order: dict) -> date | None:
+def _order_day(order: Mapping[str, Any]) -> date | None:
     raw = str(order.get("created_at") or "")
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -111,20 +112,24 @@ def _order_day(order: dict) -> date | None:
     return moment.astimezone(SHOP_TZ).date()
 
 
-def daily_sales(orders: Iterable[dict], today: date, days: int = DAYS) -> list[DaySales]:
+def daily_sales(
+    orders: Iterable[Mapping[str, Any]], today: date, days: int = DAYS
+) -> list[DaySales]:
     """Orders and revenue per day (oldest first); cancelled orders count apart, not as sales."""
     first = today - timedelta(days=days - 1)
-    counts = {first + timedelta(days=n): [0, Decimal(0), 0] for n in range(days)}
+    window = [first + timedelta(days=n) for n in range(days)]
+    placed, cancelled = dict.fromkeys(window, 0), dict.fromkeys(window, 0)
+    revenue = dict.fromkeys(window, Decimal(0))
     for order in orders:
-        bucket = counts.get(_order_day(order))
-        if bucket is None:
+        day = _order_day(order)
+        if day is None or day not in placed:
             continue
         if order.get("status") == CANCELLED:
-            bucket[2] += 1
+            cancelled[day] += 1
         else:
-            bucket[0] += 1
-            bucket[1] += Decimal(str(order.get("total_amount") or 0))
-    return [DaySales(day, n, revenue, cancelled) for day, (n, revenue, cancelled) in counts.items()]
+            placed[day] += 1
+            revenue[day] += Decimal(str(order.get("total_amount") or 0))
+    return [DaySales(day, placed[day], revenue[day], cancelled[day]) for day in window]
 
 
 def nice_ceiling(value: Decimal) -> Decimal:

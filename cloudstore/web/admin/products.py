@@ -8,6 +8,8 @@ the same URLs answer with whole pages and redirects.
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, g, request
 
 from cloudstore.domain.catalog import CatalogIndex, Page, Product, encode_cursor
@@ -183,7 +185,7 @@ async def _row(product: Product, *, toast=None, message=None, status=200):
 
 async def _edit_page(product: Product, form: ProductForm, status: int = 200):
     """The edit form: the row itself for htmx, else the table holding just this product."""
-    context = {
+    context: dict[str, Any] = {
         "product": product,
         "form": form,
         "threshold": threshold(),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -54,7 +55,7 @@ def _money(value: object) -> Decimal:
     return amount
 
 
-def _whole_number(ge: int, le: int):
+def _whole_number(ge: int, le: int) -> Callable[[object], int]:
     """JSON numbers only; 59.0 is the integer 59 (as JSON Schema says), 59.5 and "59" are not.
     The range is checked on the Decimal, before `int()`: a huge exponent never converts."""
     rule = f"must be a whole number from {ge} to {le}"
@@ -73,7 +74,7 @@ def _whole_number(ge: int, le: int):
     return check
 
 
-def _query_number(ge: int, le: int):
+def _query_number(ge: int, le: int) -> Callable[[object], int]:
     """A whole number from a query string, through the one bounded parser."""
 
     def check(value: object) -> int:
@@ -94,13 +95,15 @@ def _nonzero(value: int) -> int:
 
 
 # The documented schemas say exactly what the validators accept.
-def whole(ge: int, le: int, **schema_extra):
-    """An integer in [ge, le]; the bounds stay on the int so the schema shows them."""
-    return Annotated[
-        int,
-        Field(ge=ge, le=le, json_schema_extra=schema_extra or None),
-        BeforeValidator(_whole_number(ge, le)),
-    ]
+def whole(ge: int, le: int, **schema_extra: Any) -> Any:
+    """The bounds of an integer in [ge, le], kept on the int so the schema shows them:
+    `Annotated[int, whole(ge, le), whole_check(ge, le)]`."""
+    return Field(ge=ge, le=le, json_schema_extra=schema_extra or None)
+
+
+def whole_check(ge: int, le: int) -> Any:
+    """The check itself: the range is compared on the Decimal, before `int()`."""
+    return BeforeValidator(_whole_number(ge, le))
 
 
 def query_whole(ge: int, le: int):
@@ -131,7 +134,7 @@ ProductId = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=NOT_BLANK),
 ]
-Quantity = whole(1, MAX_QUANTITY)
+Quantity = Annotated[int, whole(1, MAX_QUANTITY), whole_check(1, MAX_QUANTITY)]
 
 
 class Body(BaseModel):
@@ -221,7 +224,7 @@ ProductName = Annotated[
 ]
 Description = Annotated[Text, StringConstraints(max_length=DESCRIPTION_MAX)]
 Category = Annotated[Text, StringConstraints(min_length=1, max_length=CATEGORY_MAX)]
-Stock = whole(0, MAX_STOCK)
+Stock = Annotated[int, whole(0, MAX_STOCK), whole_check(0, MAX_STOCK)]
 ImageUrl = Annotated[
     Text,
     StringConstraints(
@@ -236,7 +239,7 @@ class ProductCreate(Body):
     price: Price
     category: Category
     image_url: ImageUrl = ""
-    stock: Stock = 0  # type: ignore[valid-type]
+    stock: Stock = 0
 
 
 class ProductUpdate(Body):
@@ -245,12 +248,14 @@ class ProductUpdate(Body):
     price: Price | None = None
     category: Category | None = None
     image_url: ImageUrl | None = None
-    stock: Stock | None = None  # type: ignore[valid-type]
+    stock: Stock | None = None
 
 
 class StockAdjust(Body):
     delta: Annotated[
-        whole(-MAX_STOCK_DELTA, MAX_STOCK_DELTA, **{"not": {"const": 0}}),  # type: ignore[misc]
+        int,
+        whole(-MAX_STOCK_DELTA, MAX_STOCK_DELTA, **{"not": {"const": 0}}),
+        whole_check(-MAX_STOCK_DELTA, MAX_STOCK_DELTA),
         AfterValidator(_nonzero),
     ]
 
@@ -304,11 +309,10 @@ class CartEnvelope(BaseModel):
     data: CartOut
 
 
-def _field(max_length: int, min_length: int = 1):
+def _length(max_length: int, min_length: int = 1) -> StringConstraints:
+    """An address line's bounds: `Annotated[Text, _length(...)]`."""
     pattern = NOT_BLANK if min_length else NO_CONTROL
-    return Annotated[
-        Text, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
-    ]
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
 
 
 Phone = Annotated[Text, StringConstraints(pattern=PHONE_PATTERN)]
@@ -316,20 +320,20 @@ PostalCode = Annotated[Text, StringConstraints(pattern=POSTAL_CODE_PATTERN)]
 
 
 class Address(Body):
-    name: _field(255)  # type: ignore[valid-type]
+    name: Annotated[Text, _length(255)]
     phone: Phone
-    address: _field(500)  # type: ignore[valid-type]
-    city: _field(120)  # type: ignore[valid-type]
-    state: _field(120, 0) | None = None  # type: ignore[valid-type]
+    address: Annotated[Text, _length(500)]
+    city: Annotated[Text, _length(120)]
+    state: Annotated[Text, _length(120, 0)] | None = None
     postal_code: PostalCode
 
 
 class AddressUpdate(Body):
-    name: _field(255) | None = None  # type: ignore[valid-type]
+    name: Annotated[Text, _length(255)] | None = None
     phone: Phone | None = None
-    address: _field(500)  # type: ignore[valid-type]
-    city: _field(120)  # type: ignore[valid-type]
-    state: _field(120, 0) | None = None  # type: ignore[valid-type]
+    address: Annotated[Text, _length(500)]
+    city: Annotated[Text, _length(120)]
+    state: Annotated[Text, _length(120, 0)] | None = None
     postal_code: PostalCode
 
 

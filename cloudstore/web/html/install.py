@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from quart import Quart, Response, g, request
 
@@ -57,9 +57,9 @@ def install_html(app: Quart, *, saved_cart: SavedCart) -> None:
 
 
 def page_context(saved_cart: SavedCart):
-    async def page_context() -> dict:
+    async def page_context() -> dict[str, Any]:
         """The visitor as pages show them: account, cart, a pending notice."""
-        context = {
+        context: dict[str, Any] = {
             "notice": pending_notice(),
             "user": None,
             "cart": None,

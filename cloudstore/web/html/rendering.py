@@ -20,6 +20,12 @@ from quart import Quart, current_app, request
 EXTENSION_KEY = "cloudstore.sync_jinja"
 
 
+def _this_app() -> Quart:
+    """The app object itself rather than the context-local proxy (cheaper to use)."""
+    # quart types `current_app` as Quart, though it is a LocalProxy that has this method
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
 def sync_environment(app: Quart) -> Environment:
     """The app's Jinja environment without async mode (one per app, made on first use)."""
     environment = app.extensions.get(EXTENSION_KEY)
@@ -36,14 +42,14 @@ def template_module(app: Quart, name: str):
 
 async def render(template: str, **context) -> str:
     """The whole template, with the app's context processors applied."""
-    app = current_app._get_current_object()
+    app = _this_app()
     await app.update_template_context(context)
     return sync_environment(app).get_template(template).render(context)
 
 
 async def render_blocks(template: str, blocks: list[str], **context) -> str:
     """Only `blocks` of the template (htmx fragments), in the order given."""
-    app = current_app._get_current_object()
+    app = _this_app()
     await app.update_template_context(context)
     return jinja2_fragments.render_blocks(sync_environment(app), template, blocks, **context)
 
@@ -55,7 +61,7 @@ async def render_block(template: str, block: str, **context) -> str:
 def render_alone(template: str, block: str | None, context: dict) -> str:
     """The template (or one block of it) with exactly `context`: no context processor runs.
     For HTML shared between visitors (catalog_answers.py), which must not see who asked."""
-    environment = sync_environment(current_app._get_current_object())
+    environment = sync_environment(_this_app())
     if block is None:
         return environment.get_template(template).render(context)
     return jinja2_fragments.render_block(environment, template, block, **context)

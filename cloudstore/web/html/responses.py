@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from quart import Response, g, make_response, redirect, request, url_for
+from quart.typing import ResponseTypes
 
 from cloudstore.web.html.rendering import render, render_block, render_blocks
 from cloudstore.web.session import SESSION_COOKIE, backends
@@ -61,7 +62,7 @@ async def page(
     status: int = 200,
     headers: dict | None = None,
     **context,
-) -> Response:
+) -> ResponseTypes:
     """The whole page, or (for htmx) just `blocks` of the same template."""
     if blocks and is_htmx():
         body = await render_blocks(template, blocks, **context)
@@ -72,7 +73,7 @@ async def page(
 
 async def fragment(
     template: str, blocks: list[str], *, toast: dict | None = None, status: int = 200, **context
-) -> Response:
+) -> ResponseTypes:
     """`blocks` of `template` for htmx, plus the toast as an out-of-band swap."""
     body = await render_blocks(template, blocks, **context) if blocks else ""
     if toast:
@@ -80,7 +81,9 @@ async def fragment(
     return await html_response(body, status)
 
 
-async def html_response(body: str, status: int = 200, headers: dict | None = None) -> Response:
+async def html_response(
+    body: str, status: int = 200, headers: dict[str, str] | None = None
+) -> ResponseTypes:
     """A page or fragment: personal (never cached), and different for htmx."""
     response = await make_response(body, status)
     response.headers["Vary"] = "HX-Request"
@@ -93,7 +96,7 @@ async def html_response(body: str, status: int = 200, headers: dict | None = Non
 # --- navigation -------------------------------------------------------------------------
 
 
-def go(location: str, status: int = 303) -> Response:
+def go(location: str, status: int = 303) -> ResponseTypes:
     """Navigate: `HX-Redirect` for htmx (a full page load), a 303 otherwise."""
     if request.headers.get("HX-Request") == "true":
         response = Response("", 200)
@@ -127,7 +130,7 @@ def login_url(next_path: str | None = None) -> str:
 # --- notices: a toast on the next full page ---------------------------------------------
 
 
-def notify(response: Response, text: str, kind: str = "success") -> Response:
+def notify(response: ResponseTypes, text: str, kind: str = "success") -> ResponseTypes:
     """A toast shown on the next full page (after a redirect)."""
     value = quote(json.dumps({"kind": kind, "text": text[:300]}))
     response.set_cookie(
@@ -149,20 +152,20 @@ def pending_notice() -> dict | None:
     return {"kind": kind if kind in NOTICE_KINDS else "info", "text": text}
 
 
-def forget_shown_notice(response: Response) -> None:
+def forget_shown_notice(response: ResponseTypes) -> None:
     """After a request whose page showed the notice (unless it set a new one)."""
     if g.get("notice_shown") and NOTICE_COOKIE not in _cookies_set(response):
         response.delete_cookie(NOTICE_COOKIE)
 
 
-def _cookies_set(response: Response) -> set[str]:
+def _cookies_set(response: ResponseTypes) -> set[str]:
     return {header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")}
 
 
 # --- the session cookie -------------------------------------------------------------------
 
 
-def set_session_cookie(response: Response, token: str) -> None:
+def set_session_cookie(response: ResponseTypes, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -174,5 +177,5 @@ def set_session_cookie(response: Response, token: str) -> None:
     )
 
 
-def clear_session_cookie(response: Response) -> None:
+def clear_session_cookie(response: ResponseTypes) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 
-from quart import Response, make_response, request
+from quart import make_response, request
+from quart.typing import ResponseTypes
 
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.errors import InvalidInput
@@ -61,7 +62,7 @@ def lines_payload(lines: list[CartLine]) -> list[dict]:
 
 async def cart_changed(
     user: User | None, lines: list[CartLine], toast: dict | None, *, status: int = 200
-) -> Response:
+) -> ResponseTypes:
     """The answer to a cart change: out-of-band swaps only (the form itself stays)."""
     quote = await carts.quote(backends(), lines)
     # Unknown products fall out of the quote; keep only what could be priced.
