@@ -16,7 +16,6 @@ from cloudstore.domain.errors import ErrorCode, InvalidInput
 from cloudstore.domain.product_rules import (
     DESCRIPTION_MAX,
     IMAGE_URL_MAX,
-    MAX_STOCK,
     MAX_STOCK_DELTA,
     NAME_MAX,
     PRODUCT_FIELDS,
@@ -42,9 +41,6 @@ MESSAGES = {
     ("image_url", ErrorCode.TOO_LONG): f"Use at most {IMAGE_URL_MAX} characters.",
     ("image_url", ErrorCode.INVALID): "Use an https:// address or a path under /static/.",
     ("category", ErrorCode.INVALID): "Choose a category.",
-    ("stock", ErrorCode.INVALID): (
-        f"Enter a whole number from 0 to {MAX_STOCK:,}.".replace(",", ".")
-    ),
     ("delta", ErrorCode.INVALID): DELTA_MESSAGE,
 }
 
@@ -68,7 +64,8 @@ def _ungrouped_price(raw: str) -> str:
 
 def _whole(raw: str) -> int | None:
     text = raw.strip()
-    return int(text) if re.fullmatch(r"[+-]?\d{1,9}", text) else None
+    # ASCII digits only: int() would also read other scripts' digits ("٩٩").
+    return int(text) if re.fullmatch(r"[+-]?[0-9]{1,9}", text) else None
 
 
 def _check(form: ProductForm, name: str, rule: Callable[[], object]) -> None:
