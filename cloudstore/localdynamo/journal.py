@@ -126,13 +126,18 @@ def _problem(line: bytes, unterminated: bool) -> str:
 
 
 def _op_of(line: bytes) -> str:
-    """Best effort: name the operation and tables of a dropped line."""
+    """Best effort: name the operation and tables of a dropped line, even a cut-off one."""
     try:
         record = json.loads(line[9:])
         tables = sorted({c[1] for c in record["c"]})
         return f"{record.get('op', '?')} on {'/'.join(tables)}"
     except (ValueError, KeyError, TypeError, IndexError):
-        return f"unreadable ({len(line)} bytes)"
+        text = line.decode("ascii", "replace")
+        op = re.search(r'"op":"(\w+)"', text)
+        tables = sorted(set(re.findall(r'\["(?:item|table)","([^"]+)"', text)))
+        if not op:
+            return f"unreadable ({len(line)} bytes)"
+        return f"{op[1]} on {'/'.join(tables) or '?'} (incomplete)"
 
 
 class JournalFailed(OSError):
