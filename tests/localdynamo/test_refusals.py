@@ -45,7 +45,11 @@ def test_streams_are_refused(server: LocalDynamo) -> None:
 
 def test_local_secondary_indexes_are_refused(server: LocalDynamo) -> None:
     lsi = [
-        {"IndexName": "local", "KeySchema": _KEYS["KeySchema"], "Projection": {"ProjectionType": "ALL"}}
+        {
+            "IndexName": "local",
+            "KeySchema": _KEYS["KeySchema"],
+            "Projection": {"ProjectionType": "ALL"},
+        }
     ]
     message = _refusal(
         lambda: client(server).create_table(TableName="l", LocalSecondaryIndexes=lsi, **_KEYS)
