@@ -4,7 +4,9 @@ raw requests, and the transactions compared with moto's own."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import random
 import time
 import urllib.request
@@ -412,3 +414,83 @@ TRANSACTIONS: list[tuple[str, list[dict[str, Any]], str]] = [
         "unchanged",
     ),
 ]
+
+
+def query_pages(c: Any, **kwargs: Any) -> list[tuple]:
+    """Every page of a Query: (items, Count, ScannedCount, LastEvaluatedKey)."""
+    pages = []
+    while True:
+        page = c.query(**kwargs)
+        pages.append(
+            (page.get("Items"), page["Count"], page["ScannedCount"], page.get("LastEvaluatedKey"))
+        )
+        if "LastEvaluatedKey" not in page or len(pages) > 500:
+            return pages
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def orders_state(n: int) -> dict[str, Any]:
+    """An Orders-like table (user_id, order_id) with sparse GSIs on a constant, on a status
+    and on a number; a few big items push pages to the 1 MB limit."""
+    rng = random.Random(11)
+    items = []
+    for i in range(n):
+        item: dict[str, Any] = {
+            "user_id": {"S": f"U{rng.randrange(4):02d}"},
+            "order_id": {"S": f"ORD-{i:04d}"},
+            "amount": {"N": str(rng.choice([5, 20, 20, 33.5, 70.5, 99]))},
+        }
+        if rng.random() < 0.9:  # idempotency records lack these and stay out of the GSIs
+            item["order_list"] = {"S": "ALL"}
+            item["status"] = {"S": rng.choice(["pending", "paid", "shipped"])}
+        if rng.random() < 0.03:
+            item["filler"] = {"S": "x" * 200_000}
+        items.append(item)
+    attributes = [
+        ("user_id", "S"),
+        ("order_id", "S"),
+        ("order_list", "S"),
+        ("status", "S"),
+        ("amount", "N"),
+    ]
+
+    def gsi(name: str, hash_name: str, range_name: str) -> dict[str, Any]:
+        return {
+            "IndexName": name,
+            "KeySchema": [
+                {"AttributeName": hash_name, "KeyType": "HASH"},
+                {"AttributeName": range_name, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+
+    spec = {
+        "TableName": "orders",
+        "KeySchema": [
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "order_id", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t in attributes],
+        "BillingMode": "PAY_PER_REQUEST",
+        "GlobalSecondaryIndexes": [
+            gsi("by_time", "order_list", "order_id"),
+            gsi("by_status", "status", "order_id"),
+            gsi("by_amount", "status", "amount"),
+        ],
+        "Items": items,
+    }
+    return {"format": 2, "generation": 0, "regions": {REGION: [spec]}}
+
+
+def fill(directory: Path) -> Path:
+    """Fill the disk of ``directory`` to the last byte."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        for size in (65536, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * size)
+    finally:
+        os.close(fd)
+    return filler

@@ -112,7 +112,7 @@ async def test_kill_9_under_checkouts_and_cancels_loses_no_confirmed_write(
                 for seed, token in enumerate(tokens)
             ]
             deadline = time.monotonic() + 40
-            while "compacted" not in local.stderr_tail() and time.monotonic() < deadline:
+            while "compacted" not in local.stderr_tail() and time.monotonic() < deadline:  # noqa: ASYNC110 - another process
                 await asyncio.sleep(0.2)  # a snapshot taken under the load
             await asyncio.sleep(LOAD_SECONDS)  # more load: journal records past it
             local.process.kill()  # mid-load: requests are in flight

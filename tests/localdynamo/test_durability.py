@@ -4,15 +4,13 @@ any, and a full disk turns writes into 503s instead of silent losses."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import re
 import signal
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +18,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cloudstore.localdynamo import LocalDynamo
-from tests.helpers.localdynamo import PRODUCTS, client, create_products, scan_all, table, wait_for
+from tests.helpers.localdynamo import (
+    PRODUCTS,
+    client,
+    create_products,
+    fill,
+    scan_all,
+    table,
+    wait_for,
+)
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses POSIX signals")
 
@@ -141,38 +147,6 @@ def test_compaction_under_concurrent_writes_loses_nothing(
 
 
 # --------------------------------------------------------------------------- a full disk
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 24 MB tmpfs (we run as root in CI), unmounted afterwards."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(directory: Path) -> Path:
-    """Fill the disk of ``directory`` to the last byte."""
-    filler = directory / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    try:
-        for size in (65536, 1):
-            with contextlib.suppress(OSError):
-                while True:
-                    os.write(fd, b"\0" * size)
-    finally:
-        os.close(fd)
-    return filler
 
 
 def _error_code(call: Callable[[], object]) -> str:
