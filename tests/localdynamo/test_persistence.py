@@ -297,3 +297,23 @@ def test_a_burst_of_stop_signals_still_stops_cleanly(tmp_path: Path) -> None:
             assert server.process.wait(timeout=15) == 0
         finally:
             server.stop(timeout=5)
+
+
+def test_a_backup_taken_while_running_restores_every_confirmed_write(
+    tmp_path: Path, start: Callable[..., LocalDynamo]
+) -> None:
+    state = tmp_path / "live" / "dynamo.json"
+    server = start(state)
+    create_products(client(server))
+    for item in PRODUCTS[:3]:
+        table(server, "products").put_item(Item=item)
+    backup = tmp_path / "backup.json"
+    subprocess.run(
+        [sys.executable, "-m", "cloudstore.localdynamo.compact", "--state", str(state)]
+        + ["--to", str(backup)],
+        check=True,
+    )
+    before = scan_all(server, "products")
+
+    restored = start(backup)
+    assert scan_all(restored, "products") == before
