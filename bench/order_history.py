@@ -39,6 +39,7 @@ from run import postgres  # noqa: E402
 
 from cloudstore import create_app  # noqa: E402
 from cloudstore.localdynamo import start_local_dynamodb  # noqa: E402
+from cloudstore.localdynamo.state import load_snapshot, write_snapshot  # noqa: E402
 from cloudstore.shop.catalog import load_products  # noqa: E402
 from tests.helpers import (  # noqa: E402
     ADDRESS,
@@ -58,16 +59,24 @@ ORDER = {
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms"
+    failed = FAILED.get(id(samples), 0)
+    note = f" ({failed}/{len(samples)} answered 503)" if failed else ""
+    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms{note}"
+
+
+FAILED: dict[int, int] = {}  # id(list of samples) -> answers that were not 2xx
 
 
 async def timed(call, samples: int) -> list[float]:
-    out = []
+    """Durations of ``samples`` calls; answers other than 2xx (moto's own Query runs past the
+    app's deadline with history: 503) are counted in FAILED."""
+    out: list[float] = []
     for _ in range(samples):
         started = time.perf_counter()
         reply = await call()
         out.append(time.perf_counter() - started)
-        assert reply.status_code in (200, 201), (reply.status_code, await reply.get_data())
+        if reply.status_code not in (200, 201):
+            FAILED[id(out)] = FAILED.get(id(out), 0) + 1
     return out
 
 
@@ -104,9 +113,9 @@ async def measure(settings, endpoint: str, samples: int, tokens: dict | None) ->
 
 def grow(state: Path, settings, user_id: str, n_orders: int, n_products: int) -> None:
     """Add cloned products and orders to a stopped store's snapshot."""
-    document = json.loads(state.read_text())
+    snapshot = load_snapshot(state)
     rng = random.Random(5)
-    tables = {spec["TableName"]: spec for specs in document["regions"].values() for spec in specs}
+    tables = {spec["TableName"]: spec for _, spec in snapshot.tables()}
     products = tables[settings.products_table]["Items"]
     template = next(p for p in products if p.get("product_id", {}).get("S") == "PROD-LAMBDA-10M")
     for i in range(n_products):
@@ -126,7 +135,8 @@ def grow(state: Path, settings, user_id: str, n_orders: int, n_products: int) ->
         clone["order_id"] = {"S": f"ORD-{ulid}"}
         clone["status"] = {"S": rng.choice(statuses)}
         orders.append(clone)
-    state.write_text(json.dumps(document))
+    document = {"format": 2, "generation": snapshot.generation, "regions": snapshot.regions}
+    write_snapshot(state, document)
 
 
 def main() -> int:
@@ -142,13 +152,18 @@ def main() -> int:
         local = start_local_dynamodb(state)
         rss_empty = psutil.Process(local.pid).memory_info().rss
         empty, tokens, user_id = asyncio.run(measure(settings, local.endpoint, args.samples, None))
+        print("empty:", {k: percentiles(v) for k, v in empty.items()}, flush=True)
         assert local.stop() == 0
         grow(state, settings, user_id, args.orders, args.products)
         size = state.stat().st_size
 
-        local = start_local_dynamodb(state)
+        started = time.perf_counter()
+        local = start_local_dynamodb(state, ready_timeout=900)
+        start_seconds = time.perf_counter() - started
         history, _, _ = asyncio.run(measure(settings, local.endpoint, args.samples, tokens))
         rss_history = psutil.Process(local.pid).memory_info().rss
+        print("history:", {k: percentiles(v) for k, v in history.items()}, flush=True)
+        print(f"RSS {rss_empty / 1e6:.0f} -> {rss_history / 1e6:.0f} MB", flush=True)
         started = time.perf_counter()
         backup = subprocess.Popen(  # noqa: S603 - a compaction's work, as a backup
             [sys.executable, "-m", "cloudstore.localdynamo.compact", "--state", str(state)]
@@ -169,7 +184,7 @@ def main() -> int:
         compaction = time.perf_counter() - started
         assert local.stop() == 0
 
-        local = start_local_dynamodb(state, fast_query=False)
+        local = start_local_dynamodb(state, fast_query=False, ready_timeout=900)
         moto, _, _ = asyncio.run(
             measure(settings, local.endpoint, max(5, args.samples // 10), tokens)
         )
@@ -178,7 +193,8 @@ def main() -> int:
     print(f"\n## Order path, empty store vs {args.orders:,} orders + {args.products:,} products\n")
     print(
         f"snapshot {size / 1e6:.0f} MB; local DynamoDB RSS {rss_empty / 1e6:.0f} MB empty, "
-        f"{rss_history / 1e6:.0f} MB with history; a compaction took {compaction:.1f}s\n"
+        f"{rss_history / 1e6:.0f} MB with history; start {start_seconds:.0f}s; "
+        f"a compaction took {compaction:.1f}s\n"
     )
     print("| operation | empty | with history | with history, moto's Query |")
     print("| --- | --- | --- | --- |")

@@ -20,7 +20,12 @@ from typing import Any
 
 from cloudstore.localdynamo import moto_internals as mi
 from cloudstore.localdynamo.journal import JournalRead, list_journals, read_journal
-from cloudstore.localdynamo.state import StateFileError, check_table_meta, load_snapshot
+from cloudstore.localdynamo.state import (
+    StateFileError,
+    check_table_meta,
+    gc_paused,
+    snapshot_events,
+)
 
 log = logging.getLogger("cloudstore.localdynamo")
 
@@ -274,22 +279,28 @@ def rebuild(state_path: Path, limits: dict[int, int] | None = None) -> Rebuilt:
     """Load the snapshot into moto and replay the journals numbered at or above its
     generation (journal ``g`` only up to ``limits[g]`` bytes when given). A damaged tail is
     reported in ``damaged`` and the replay goes on with the next journal."""
+    with gc_paused():
+        return _rebuild(state_path, limits)
+
+
+def _rebuild(state_path: Path, limits: dict[int, int] | None) -> Rebuilt:
     out = Rebuilt()
-    snapshot = load_snapshot(state_path)
-    if snapshot is not None:
-        out.generation = snapshot.generation
-        for region, spec in snapshot.tables():
-            table = _create(region, {k: v for k, v in spec.items() if k != "Items"})
-            for attrs in spec.get("Items") or ():
-                try:
-                    mi.set_slot(table, mi.make_item(table, attrs))
-                except KeyError:
-                    raise StateFileError(
-                        f"state file {state_path}: an item of {spec['TableName']} lacks a key "
-                        "attribute"
-                    ) from None
-                out.items += 1
+    table = None
+    for kind, where, value in snapshot_events(state_path):
+        if kind == "header":
+            out.generation = where
+        elif kind == "table":
+            table = _create(where, value)
             out.tables += 1
+        else:
+            try:
+                mi.set_slot(table, mi.make_item(table, value))
+            except KeyError:
+                raise StateFileError(
+                    f"state file {state_path}: an item of {mi.table_meta(table)['TableName']} "
+                    "lacks a key attribute"
+                ) from None
+            out.items += 1
     for generation, path in list_journals(state_path):
         if generation < out.generation:
             continue  # folded into the snapshot already; the compactor removes it

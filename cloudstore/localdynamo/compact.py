@@ -28,7 +28,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cloudstore.localdynamo.journal import list_journals, read_journal
-from cloudstore.localdynamo.state import FoldedState, StateFileError, load_snapshot, write_snapshot
+from cloudstore.localdynamo.state import (
+    FoldedState,
+    StateFileError,
+    gc_paused,
+    load_snapshot,
+    write_snapshot,
+)
 
 log = logging.getLogger("cloudstore.localdynamo")
 
@@ -57,7 +63,7 @@ def compact(state_path: Path, upto: int | None = None, to: Path | None = None) -
     """Fold and write (see the module docstring); returns a one-line summary."""
     state_path = Path(state_path)
     started = time.perf_counter()
-    with compaction_lock(state_path):
+    with compaction_lock(state_path), gc_paused():
         folded = FoldedState(load_snapshot(state_path))
         journals = [
             (number, path)

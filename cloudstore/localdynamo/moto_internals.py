@@ -50,47 +50,23 @@ RESULT_SIZE_LIMIT: int = table_module.RESULT_SIZE_LIMIT
 #: re-implementation is no longer faithful, so :func:`check` refuses to start.
 TRANSACT_SOURCE_SHA256 = "0b5c3b73cdccf3268b7266a17c96e2f7e675bd20fe3f28326a1e95ffa38cf8fe"
 
-_SCAN_PARAMETERS = (
-    "self",
-    "filters",
-    "limit",
-    "exclusive_start_key",
-    "filter_expression",
-    "index_name",
-    "consistent_read",
-    "projection_expression",
-    "segments",
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_SCAN_PARAMETERS = _names(
+    "self filters limit exclusive_start_key filter_expression index_name consistent_read "
+    "projection_expression segments"
 )
-_QUERY_PARAMETERS = (
-    "self",
-    "hash_key",
-    "range_comparison",
-    "range_objs",
-    "limit",
-    "exclusive_start_key",
-    "scan_index_forward",
-    "projection_expressions",
-    "index_name",
-    "consistent_read",
-    "filter_expression",
-    "hash_key_conditions",
-    "range_key_conditions",
-    "filter_kwargs",
+_QUERY_PARAMETERS = _names(
+    "self hash_key range_comparison range_objs limit exclusive_start_key scan_index_forward "
+    "projection_expressions index_name consistent_read filter_expression hash_key_conditions "
+    "range_key_conditions filter_kwargs"
 )
-_CREATE_TABLE_PARAMETERS = (
-    "self",
-    "name",
-    "schema",
-    "throughput",
-    "attr",
-    "global_indexes",
-    "indexes",
-    "streams",
-    "billing_mode",
-    "sse_specification",
-    "tags",
-    "deletion_protection_enabled",
-    "warm_throughput",
+_CREATE_TABLE_PARAMETERS = _names(
+    "self name schema throughput attr global_indexes indexes streams billing_mode "
+    "sse_specification tags deletion_protection_enabled warm_throughput"
 )
 
 
@@ -217,11 +193,6 @@ def gsi_keys(table: Any) -> list[tuple[str, list[str], list[str], dict[str, Any]
 def attribute_types(table: Any) -> dict[str, str]:
     """``Table.attr`` (AttributeDefinitions) as name -> type."""
     return {a["AttributeName"]: a["AttributeType"] for a in table.attr}
-
-
-def has_local_indexes(table: Any) -> bool:
-    """``Table.indexes`` (LSIs): refused at the door; this guards the state file."""
-    return bool(table.indexes)
 
 
 def items_of(table: Any) -> Iterator[Any]:
@@ -498,13 +469,9 @@ def check() -> None:
         problems.append("DynamoResult is no longer an ActionResult")
     if not hasattr(comparisons, "OpDefault"):
         problems.append("comparisons.OpDefault is missing")
-    for name in (
-        "ConditionalCheckFailed",
-        "MockValidationException",
-        "MultipleTransactionsException",
-        "TransactionCanceledException",
-        "TransactWriteSingleOpException",
-        "TooManyTransactionsException",
+    for name in _names(
+        "ConditionalCheckFailed MockValidationException MultipleTransactionsException "
+        "TransactionCanceledException TransactWriteSingleOpException TooManyTransactionsException"
     ):
         if not hasattr(exceptions, name):
             problems.append(f"moto.dynamodb.exceptions.{name} is missing")
@@ -528,25 +495,25 @@ def _round_trip() -> list[str]:
     """Create a table with a GSI in a scratch backend, store an item the fast way and read
     everything back through the accessors above."""
     scratch = DynamoDBBackend("us-east-1", "000000000000")
+
+    def keys(hash_name: str, range_name: str) -> list[dict[str, str]]:
+        return [
+            {"AttributeName": hash_name, "KeyType": "HASH"},
+            {"AttributeName": range_name, "KeyType": "RANGE"},
+        ]
+
     spec = {
         "TableName": "check",
-        "KeySchema": [
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
+        "KeySchema": keys("pk", "sk"),
         "AttributeDefinitions": [
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-            {"AttributeName": "g", "AttributeType": "S"},
+            {"AttributeName": n, "AttributeType": t}
+            for n, t in (("pk", "S"), ("sk", "N"), ("g", "S"))
         ],
         "BillingMode": "PAY_PER_REQUEST",
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": "by_g",
-                "KeySchema": [
-                    {"AttributeName": "g", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
+                "KeySchema": keys("g", "sk"),
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],

@@ -117,7 +117,7 @@ class LocalDynamo:
     def is_running(self) -> bool:
         return self.process.poll() is None
 
-    def stop(self, timeout: float = 10) -> int | None:
+    def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM the child (it flushes and compacts), wait, SIGKILL on timeout.
 
         Returns the exit code: 0 on a clean stop, 1 when writes were left unsaved (the

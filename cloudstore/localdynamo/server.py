@@ -45,6 +45,7 @@ log = logging.getLogger("cloudstore.localdynamo")
 TARGET_PREFIX = "DynamoDB_20120810."
 MIN_FREE_BYTES = 8 << 20  # a journal is only reopened with this much room on its disk
 SHUTDOWN_DRAIN_SECONDS = 5.0
+STOP_COMPACT_BYTES = 8 << 20  # snapshots smaller than this are compacted at every stop
 
 
 class _Reply:
@@ -118,6 +119,10 @@ class LocalServer:
             with contextlib.suppress(OSError):
                 changes.remove_stale_journals(self.state_path, rebuilt.generation)
         self.next_generation = max(rebuilt.generation, rebuilt.last_journal + 1)
+        tables = [t for _, backend in mi.regions_with_tables() for t in mi.tables(backend).values()]
+        for observer in self.observers:
+            if hasattr(observer, "prepare"):
+                observer.prepare(tables)
         self._open_journal()
         return rebuilt
 
@@ -364,7 +369,16 @@ class LocalServer:
                 code = 1
         if self.compactor is not None:
             self.compactor.wait()
-        if list_journals(self.state_path):
+        journal_bytes = sum(path.stat().st_size for _, path in list_journals(self.state_path))
+        try:
+            snapshot_bytes = self.state_path.stat().st_size
+        except OSError:
+            snapshot_bytes = 0
+        # Tidy the data dir into one file when that is quick; a big snapshot with a small
+        # journal is left for the next start to replay (the journal is durable either way).
+        if journal_bytes and (
+            snapshot_bytes < STOP_COMPACT_BYTES or journal_bytes * 8 > snapshot_bytes
+        ):
             try:
                 log.info("%s", compact(self.state_path, upto=self.next_generation))
             except (OSError, StateFileError) as exc:

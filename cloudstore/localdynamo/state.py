@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import tempfile
@@ -58,6 +59,20 @@ INDEX_FIELDS = frozenset({"IndexName", "KeySchema", "Projection", "ProvisionedTh
 
 class StateFileError(RuntimeError):
     """The state (snapshot or journal) cannot be used as it is; nothing was changed."""
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while ~10^6 small objects are built (a restore, a compaction):
+    it would otherwise walk the whole growing heap again every few hundred allocations.
+    Those objects form no cycles, so nothing is leaked meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # ----------------------------------------------------------------------------- validation
@@ -131,41 +146,91 @@ class Snapshot:
                 yield region, spec
 
 
-def load_snapshot(path: Path) -> Snapshot | None:
-    """Read and validate a snapshot; None if there is none."""
+def snapshot_events(path: Path) -> Iterator[tuple[str, Any, Any]]:
+    """Read a snapshot line by line, validating as it goes: ``("header", generation, None)``
+    first (nothing at all if there is no snapshot), then ``("table", region, definition)``
+    and ``("item", None, item)`` for the items of the table before them. Line by line, a
+    restore never holds the whole parsed file next to the tables it builds."""
     try:
-        raw = Path(path).read_bytes()
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, the generator may stop early
     except FileNotFoundError:
-        return None
+        return
+    with fh:
+        first = fh.readline()
+        try:
+            header = json.loads(first)
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+            fh.seek(0)
+            yield from _events_of_format_1(fh.read(), path)
+            return
+        unknown = sorted(set(header) - {"format", "generation", "saved_at"})
+        generation = header.get("generation")
+        if unknown or not isinstance(generation, int) or generation < 0:
+            raise StateFileError(f"state file {path}: a bad header {first[:200]!r}")
+        yield "header", generation, None
+        in_table = False
+        for number, line in enumerate(fh, start=2):
+            if line.startswith(b'{"i":'):
+                if not in_table:
+                    raise StateFileError(f"state file {path}: line {number} is an item of no table")
+                yield "item", None, _line(line, path, number)["i"]
+                continue
+            record = _line(line, path, number)
+            if set(record) != {"region", "table"} or not isinstance(record["region"], str):
+                raise StateFileError(f"state file {path}: line {number} is not a table or item")
+            check_table_meta(record["table"], f"state file {path}")
+            in_table = True
+            yield "table", record["region"], record["table"]
+
+
+def _line(line: bytes, path: Path, number: int) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        raise StateFileError(f"state file {path}: line {number} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise StateFileError(f"state file {path}: line {number} is not an object")
+    return value
+
+
+def _events_of_format_1(raw: bytes, path: Path) -> Iterator[tuple[str, Any, Any]]:
     try:
         data = json.loads(raw)
     except ValueError as exc:
         raise StateFileError(f"state file {path} is not valid JSON: {exc}") from exc
     found = data.get("format") if isinstance(data, dict) else type(data).__name__
-    if found == 1:
-        regions = _regions_of_format_1(data, path)
-        generation = 0
-    elif found == FORMAT_VERSION:
-        regions = data.get("regions")
-        generation = data.get("generation")
-        if not isinstance(regions, dict) or not isinstance(generation, int) or generation < 0:
-            raise StateFileError(f"state file {path} lacks 'regions' or 'generation'")
-        unknown = sorted(set(data) - {"format", "generation", "saved_at", "regions"})
-        if unknown:
-            raise StateFileError(f"state file {path} has unknown fields {', '.join(unknown)}")
-    else:
+    if found != 1:
         raise StateFileError(
             f"state file {path} has format {found!r}; this version reads formats 1 and "
             f"{FORMAT_VERSION}. Move it away to start with an empty database."
         )
-    for region, specs in regions.items():
-        if not isinstance(specs, list):
-            raise StateFileError(f"state file {path}: region {region} is not a list")
+    yield "header", 0, None
+    for region, specs in _regions_of_format_1(data, path).items():
         for spec in specs:
             check_table_meta(spec, f"state file {path}")
-            if not isinstance(spec.get("Items", []), list):
+            items = spec.get("Items") or []
+            if not isinstance(items, list):
                 raise StateFileError(f"state file {path}: Items of {spec['TableName']}")
-    return Snapshot(generation, regions)
+            yield "table", region, {k: v for k, v in spec.items() if k != "Items"}
+            for item in items:
+                yield "item", None, item
+
+
+def load_snapshot(path: Path) -> Snapshot | None:
+    """Read and validate a whole snapshot; None if there is none."""
+    snapshot = None
+    current: list[dict[str, Any]] = []
+    for kind, where, value in snapshot_events(path):
+        if kind == "header":
+            snapshot = Snapshot(where, {})
+        elif kind == "table":
+            current = []
+            snapshot.regions.setdefault(where, []).append({**value, "Items": current})
+        else:
+            current.append(value)
+    return snapshot
 
 
 def _regions_of_format_1(data: dict[str, Any], path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -291,32 +356,28 @@ def write_atomic(path: Path, chunks: Iterable[bytes]) -> int:
 
 
 def encode_document(document: dict[str, Any]) -> Iterator[bytes]:
-    """The snapshot as ASCII JSON (lone surrogates, legal in DynamoDB strings, are escaped)
-    in chunks of about a megabyte: items are encoded one by one with the C encoder, so a
-    big state is never one huge string."""
+    """The snapshot as JSON Lines, ASCII (lone surrogates, legal in DynamoDB strings, are
+    escaped), in chunks of about a megabyte: a header line, then per table a line with its
+    definition followed by one ``{"i": item}`` line per item."""
 
     def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
 
     head = {k: v for k, v in document.items() if k != "regions"}
-    yield (dumps(head)[:-1] + ',"regions":{').encode("ascii")
-    for r, (region, specs) in enumerate(document["regions"].items()):
-        yield (("," if r else "") + dumps(region) + ":[").encode("ascii")
-        for t, spec in enumerate(specs):
+    batch: list[str] = [dumps(head) + "\n"]
+    size = 0
+    for region, specs in document["regions"].items():
+        for spec in specs:
             meta = {k: v for k, v in spec.items() if k != "Items"}
-            yield (("," if t else "") + dumps(meta)[:-1] + ',"Items":[').encode("ascii")
-            batch: list[str] = []
-            size = 0
-            for i, item in enumerate(spec["Items"]):
-                text = dumps(item)
-                batch.append("," + text if i else text)
+            batch.append(dumps({"region": region, "table": meta}) + "\n")
+            for item in spec["Items"]:
+                text = '{"i":' + dumps(item) + "}\n"
+                batch.append(text)
                 size += len(text)
                 if size >= 1 << 20:
                     yield "".join(batch).encode("ascii")
                     batch, size = [], 0
-            yield ("".join(batch) + "]}").encode("ascii")
-        yield b"]"
-    yield b"}}"
+    yield "".join(batch).encode("ascii")
 
 
 def write_snapshot(path: Path, document: dict[str, Any]) -> int:

@@ -479,7 +479,7 @@ def orders_state(n: int) -> dict[str, Any]:
         ],
         "Items": items,
     }
-    return {"format": 2, "generation": 0, "regions": {REGION: [spec]}}
+    return {"format": 1, "accounts": {DEFAULT_ACCOUNT: {REGION: {"tables": [spec]}}}}
 
 
 def fill(directory: Path) -> Path:

@@ -20,6 +20,7 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from cloudstore.localdynamo import FORMAT_VERSION, LocalDynamo, start_local_dynamodb
+from cloudstore.localdynamo.state import load_snapshot
 from tests.helpers.localdynamo import (
     CONFIG,
     DEFAULT_ACCOUNT,
@@ -80,12 +81,12 @@ def test_tables_items_and_gsi_survive_a_restart(
     assert [i["name"] for i in before_gsi] == ["Emma", "Dune"]  # sorted by price
 
     assert server.stop() == 0
-    saved = json.loads(state.read_text())
-    assert saved["format"] == FORMAT_VERSION
-    assert set(saved["regions"]) == {REGION, "us-east-1"}
+    assert json.loads(state.read_text().splitlines()[0])["format"] == FORMAT_VERSION
+    saved = load_snapshot(state)
+    assert set(saved.regions) == {REGION, "us-east-1"}
     dune = next(
         i
-        for t in saved["regions"][REGION]
+        for t in saved.regions[REGION]
         if t["TableName"] == "products"
         for i in t["Items"]
         if i["pk"] == {"S": "PRODUCT#1"}
@@ -280,7 +281,7 @@ def test_child_exits_and_compacts_when_its_parent_is_killed(tmp_path: Path) -> N
         return "\nState:\tZ" in status  # exited, waiting to be reaped
 
     wait_for(child_gone, timeout=15, what="orphaned child to exit")
-    (orphan,) = json.loads(state.read_text())["regions"][REGION]
+    (orphan,) = load_snapshot(state).regions[REGION]
     assert orphan["Items"] == [{"pk": {"S": "kept"}}]
 
 

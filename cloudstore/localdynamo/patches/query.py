@@ -49,8 +49,20 @@ class _Gsi:
             raise _Delegate
         self.partitions: dict[Any, _Partition] = {}
         self.where: dict[tuple, tuple[Any, tuple]] = {}
+        entries = []
         for item in mi.items_of(table):
-            self.add(item)
+            found = self.entry(item)
+            if found is not None:
+                entries.append((found[0], found[1], mi.item_keys(item)))
+        entries.sort(key=lambda entry: (entry[0], entry[1]))  # one sort, not n inserts
+        for hash_value, key, slot in entries:
+            partition = self.partitions.get(hash_value)
+            if partition is None:
+                partition = self.partitions[hash_value] = _Partition()
+            partition.keys.append(key)
+            partition.ranges.append(key[0])
+            partition.slots.append(slot)
+            self.where[_slot_id(*slot)] = (hash_value, key)
 
     def entry(self, item: Any) -> tuple[Any, tuple] | None:
         attrs = mi.item_attrs(item)
@@ -132,6 +144,11 @@ class FastQuery:
 
     def reset(self) -> None:
         self.tables.clear()
+
+    def prepare(self, tables: list[Any]) -> None:
+        """Build the indexes of these tables now (at start), not on the first query."""
+        for table in tables:
+            self.indexes(table)
 
     def written(self, table: Any, slots: list[Any]) -> None:
         indexes = self.tables.get(id(table))
