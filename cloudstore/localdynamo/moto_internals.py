@@ -5,7 +5,9 @@ request addressed), so we reach into its internals. Each access below says why i
 :func:`check` runs at start-up, before the state is restored, and refuses to start (with a
 message naming what changed) when the installed moto does not have what this module
 expects: a renamed attribute must stop the server, not bring tables back without their
-indexes. The tested series is pinned in ``pyproject.toml`` (moto 5.2.x).
+indexes. The tested series is pinned in ``pyproject.toml`` (moto 5.2.x). One exception to
+"one module": ``patches/transactions.py`` is a copy of moto's own transaction loop and calls
+the backend's methods as moto's loop does; :func:`check` compares that loop's source hash.
 
 Only the server process imports this module (it imports moto).
 """
