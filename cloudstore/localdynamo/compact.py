@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--upto", type=int, help="fold closed journals up to this number")
     group.add_argument("--to", type=Path, help="write a backup snapshot here instead")
     args = parser.parse_args(argv)
+    os.nice(10)  # a background job: the server's requests go first on a busy machine
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )

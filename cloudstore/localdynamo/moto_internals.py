@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import inspect
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -254,6 +255,7 @@ def make_item(table: Any, attrs: dict[str, Any]) -> Any:
     does: ``__init__`` stores attributes into a ``LimitedSizeDict`` that re-sizes the whole
     item per attribute (O(n^2), ~10 s for 50,000 items). Items in the state file and journal
     were validated when first written. Raises KeyError when a key attribute is missing."""
+    attrs = _interned(attrs)
     hash_key = DynamoType(attrs[table.hash_key_attr])
     range_attr = table.range_key_attr
     range_key = DynamoType(attrs[range_attr]) if range_attr else None
@@ -264,6 +266,19 @@ def make_item(table: Any, attrs: dict[str, Any]) -> Any:
     dict.update(item_attrs, {k: DynamoType(v) for k, v in attrs.items()})
     item.attrs = item_attrs
     return item
+
+
+def _interned(value: Any) -> Any:
+    """Typed JSON with its attribute names and short strings interned: a restore parses
+    items one by one, so every item would otherwise keep its own copy of "status",
+    "shipping_address", "pending"... (a third of an order's memory)."""
+    if isinstance(value, dict):
+        return {sys.intern(k): _interned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interned(v) for v in value]
+    if isinstance(value, str) and len(value) <= 40:
+        return sys.intern(value)
+    return value
 
 
 def light_copy(item: Any) -> Any:
