@@ -369,7 +369,12 @@ class LocalServer:
                 code = 1
         if self.compactor is not None:
             self.compactor.wait()
-        journal_bytes = sum(path.stat().st_size for _, path in list_journals(self.state_path))
+        journals = list_journals(self.state_path)
+        journal_bytes = sum(path.stat().st_size for _, path in journals)
+        if journals and not journal_bytes:  # nothing was written: nothing to keep
+            for _, path in journals:
+                with contextlib.suppress(OSError):
+                    path.unlink()
         try:
             snapshot_bytes = self.state_path.stat().st_size
         except OSError:
