@@ -5,6 +5,9 @@
 - `/health/ready` pings PostgreSQL and DynamoDB concurrently, each within
   `READY_TIMEOUT_SECONDS`; 200 when both answer, else 503 naming the failing part(s). Point a
   load balancer's health check here to take an instance out of rotation while it cannot serve.
+  The DynamoDB ping is a DescribeTable, which the zero-config local DynamoDB answers with
+  `ServiceUnavailable` while it cannot write its data dir (a full disk): it refuses writes
+  then, so readiness fails with it.
 """
 
 from __future__ import annotations
