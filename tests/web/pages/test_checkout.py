@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from cloudstore.domain.cart import CartLine
@@ -21,6 +22,12 @@ async def signed_in_with_cart(client, backends, lines):
 
 def idempotency_key(body: str) -> str:
     return re.search(r'name="idempotency_key" value="([^"]+)"', body).group(1)
+
+
+def shown(body: str) -> dict:
+    """The hidden fields the page's form posts: its key and the summary it showed."""
+    seen = html.unescape(re.search(r'name="seen" value="([^"]*)"', body).group(1))
+    return {"idempotency_key": idempotency_key(body), "seen": seen}
 
 
 async def test_checkout_redirects_to_login_and_back(client, seeded):
@@ -50,7 +57,7 @@ async def test_place_order_then_confirmation_and_history(client, backends, seede
     token = await csrf_token(client)
     response = await client.post(
         "/checkout",
-        form={**ADDRESS, "idempotency_key": idempotency_key(page), "save_address": "on"},
+        form={**ADDRESS, **shown(page), "save_address": "on"},
         headers=htmx(token),
     )
     location = response.headers["HX-Redirect"]
@@ -66,9 +73,9 @@ async def test_place_order_then_confirmation_and_history(client, backends, seede
 
 async def test_double_submit_with_the_same_key_places_one_order(client, backends, seeded):
     user = await signed_in_with_cart(client, backends, [CartLine(EC2, 1)])
-    key = idempotency_key(await text(await client.get("/checkout")))
+    page = await text(await client.get("/checkout"))
     token = await csrf_token(client)
-    form = {**ADDRESS, "idempotency_key": key}
+    form = {**ADDRESS, **shown(page)}
     first = await client.post("/checkout", form=form, headers=htmx(token))
     second = await client.post("/checkout", form=form, headers=htmx(token))
     assert first.headers["HX-Redirect"] == second.headers["HX-Redirect"]
@@ -120,8 +127,9 @@ async def test_orders_are_listed_newest_first(client, backends, seeded):
     ids = []
     for n in range(3):
         await backends.carts.save(user.user_id, [CartLine(EC2, 1)])
+        page = await text(await client.get("/checkout"))
         response = await client.post(
-            "/checkout", form={**ADDRESS, "idempotency_key": f"key-{n}"}, headers=htmx(token)
+            "/checkout", form={**ADDRESS, **shown(page)}, headers=htmx(token)
         )
         ids.append(response.headers["HX-Redirect"].rsplit("/", 1)[1])
     body = await text(await client.get("/orders"))
