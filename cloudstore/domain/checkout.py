@@ -15,9 +15,13 @@ from cloudstore.domain.address import REQUIRED_ADDRESS_FIELDS
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.catalog import Product, utc_now_iso
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from cloudstore.domain.idempotency import server_key
 from cloudstore.domain.orders import PENDING, new_order_id
 from cloudstore.domain.pricing import Quote, price_cart
 from cloudstore.domain.seen import SeenQuote, differences
+
+# The default of MAX_PENDING_ORDERS: open (unpaid) orders a customer may hold at once.
+DEFAULT_MAX_PENDING = 5
 
 
 class OutOfStock(Conflict):
@@ -123,15 +127,17 @@ def plan_checkout(
     products: Mapping[str, Product],
     shipping_address: dict,
     tax_rate: Decimal,
-    record_key: str,
-    fingerprint: str,
-    max_pending: int,
+    record_key: str | None = None,
+    fingerprint: str = "",
+    max_pending: int = DEFAULT_MAX_PENDING,
     client_total: Decimal | None = None,
     idempotency_key: str | None = None,
     seen: SeenQuote | None = None,
 ) -> CheckoutPlan:
     """`seen` is what the checkout page showed: any difference from the fresh quote is a
-    409 (`NotAsSeen`) listing the changes, so the page never charges what it did not show."""
+    409 (`NotAsSeen`) listing the changes, so the page never charges what it did not show.
+    `record_key` is the key the idempotency record goes under (default: the client's
+    `idempotency_key`, else a new server key); `fingerprint` is the request's."""
     lines = normalize(lines)
     if not lines:
         raise InvalidInput("cart is empty", code=ErrorCode.CART_EMPTY)
@@ -183,7 +189,7 @@ def plan_checkout(
         shipping_address=dict(shipping_address),
         created_at=utc_now_iso(),
         idempotency_key=idempotency_key,
-        record_key=record_key,
+        record_key=record_key or idempotency_key or server_key(),
         fingerprint=fingerprint,
         max_pending=max_pending,
     )

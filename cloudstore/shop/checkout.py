@@ -25,6 +25,7 @@ from cloudstore.domain.checkout import (
     plan_checkout,
 )
 from cloudstore.domain.errors import BackendUnavailable, DomainError, UnclearOutcome
+from cloudstore.domain.idempotency import KeyRecord
 from cloudstore.domain.pricing import Quote
 from cloudstore.shop.carts import saved_lines
 from cloudstore.stores.orders import KeyTaken, PlacedOrder, StockMoved
@@ -134,28 +135,42 @@ async def _write(backends: Backends, plan: CheckoutPlan) -> PlacedOrder | None:
             plan, backends.settings.currency, extra_actions=[change], budget=budget
         )
     except KeyTaken:
-        return await _replay(backends, plan.user_id, plan.record_key, plan.fingerprint)
+        # botocore may have sent our transaction twice: the record may be our own.
+        record = await backends.idempotency.find(plan.user_id, plan.record_key)
+        return await _resolve(backends, plan, record)
     except UnclearOutcome:
         return await _settle(backends, plan, budget)
 
 
+async def _resolve(
+    backends: Backends, plan: CheckoutPlan, record: KeyRecord | None, budget: float | None = None
+) -> PlacedOrder | None:
+    """What the key's `record` says of `plan`: its own order, an earlier request's order
+    (replayed; 422 if that request differed), or None (nothing placed under the key)."""
+    if record is not None and record.points_to == plan.order_id:
+        return PlacedOrder(order=_placed_order(backends, plan), replayed=False)
+    if not idempotency.replayable(record, plan.fingerprint):
+        return None
+    assert record is not None and record.points_to is not None
+    order = await backends.orders.get(plan.user_id, record.points_to, budget=budget)
+    return PlacedOrder(order=order, replayed=True) if order else None
+
+
 async def _replay(
-    backends: Backends, user_id: str, key: str, fingerprint: str, budget: float | None = None
+    backends: Backends, user_id: str, key: str, fingerprint: str
 ) -> PlacedOrder | None:
     """The order an earlier request with this key placed; 422 if that request differed."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    record = await backends.idempotency.find(user_id, key, budget=budget)
+    record = await backends.idempotency.find(user_id, key)
     if not idempotency.replayable(record, fingerprint):
         return None
     assert record is not None and record.points_to is not None
-    left = None if budget is None else budget - (loop.time() - started)
-    order = await backends.orders.get(user_id, record.points_to, budget=left)
+    order = await backends.orders.get(user_id, record.points_to)
     return PlacedOrder(order=order, replayed=True) if order else None
 
 
 async def _settle(backends: Backends, plan: CheckoutPlan, budget: float) -> PlacedOrder | None:
-    """The transaction's answer was lost: fence it, then answer with what is certain."""
+    """The transaction's answer was lost: fence it, then answer with what is certain —
+    within `budget` seconds in all."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
     unknown = UNKNOWN_WITH_KEY if plan.idempotency_key else UNKNOWN
@@ -170,16 +185,9 @@ async def _settle(backends: Backends, plan: CheckoutPlan, budget: float) -> Plac
         )
         if record is None:
             raise BackendUnavailable("DynamoDB", NOT_WRITTEN)
-        if record.points_to == plan.order_id:
-            return PlacedOrder(order=_placed_order(backends, plan), replayed=False)
-        # Another request with the same key committed first (a concurrent retry).
-        placed = await _replay(
-            backends, plan.user_id, plan.record_key, plan.fingerprint, deadline - loop.time()
-        )
-    except UnclearOutcome:
-        raise BackendUnavailable("DynamoDB", unknown) from None
+        placed = await _resolve(backends, plan, record, deadline - loop.time())
     except BackendUnavailable as error:
-        if error.message:
+        if error.message and not isinstance(error, UnclearOutcome):
             raise
         raise BackendUnavailable("DynamoDB", unknown) from None
     if placed is None:
