@@ -284,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
                 "CLOUDSTORE_DATA_DIR": str(tmp / "data"),
                 "LOG_LEVEL": "WARNING",
                 "BCRYPT_ROUNDS": os.environ.get("BCRYPT_ROUNDS", "12"),
+                # One buyer may place many orders in a run: lift the open-orders cap.
+                "MAX_PENDING_ORDERS": "1000000",
                 "PYTHONPATH": str(ROOT),
             }
             products = tmp / "products.json"

@@ -18,6 +18,7 @@ from cloudstore.settings import Settings
 from cloudstore.stores.carts import CartStore
 from cloudstore.stores.catalog import CatalogStore
 from cloudstore.stores.dynamo import Dynamo
+from cloudstore.stores.idempotency import IdempotencyStore
 from cloudstore.stores.orders import OrderStore
 from cloudstore.stores.postgres import Postgres
 from cloudstore.stores.users import UserCache, UserStore
@@ -72,6 +73,11 @@ class Backends:
         if self._hasher is None:
             raise RuntimeError("the backends are not open")
         return self._hasher
+
+    @property
+    def idempotency(self) -> IdempotencyStore:
+        """Idempotency key records (in the Orders table), for checkouts and stock changes."""
+        return self.orders.keys
 
     async def open(self) -> None:
         # The semaphore must be created inside the serving event loop.

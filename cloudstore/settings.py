@@ -121,6 +121,8 @@ class Settings:
     login_ip_limit: RateLimit = DEFAULT_LOGIN_IP_LIMIT
     # Registrations per client address; None: no limit.
     register_limit: RateLimit | None = None
+    # Open (pending) orders a customer may hold at once: unpaid orders hold stock.
+    max_pending_orders: int = 5
 
     def __post_init__(self) -> None:
         # Overrides may give limits as text ("100/minute"), as the environment does.
@@ -261,6 +263,7 @@ class Settings:
             login_ip_limit=rate("LOGIN_IP_LIMIT", DEFAULT_LOGIN_IP_LIMIT),
             register_limit=rate("REGISTER_LIMIT", None),
             public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
+            max_pending_orders=number("MAX_PENDING_ORDERS", int, 5),
         )
 
     def validate(self) -> Settings:
@@ -274,6 +277,8 @@ class Settings:
             raise SettingsError("LOW_STOCK_THRESHOLD must be zero or more")
         if self.low_stock_badge < 0:
             raise SettingsError("LOW_STOCK_BADGE must be zero or more")
+        if self.max_pending_orders < 1:
+            raise SettingsError("MAX_PENDING_ORDERS must be at least 1")
         if not self.categories:
             raise SettingsError("CATEGORIES must name at least one category")
         for entry in self.forwarded_allow_ips:

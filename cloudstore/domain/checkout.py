@@ -1,7 +1,8 @@
 """Checkout: turn a cart, the current catalog and a shipping address into an order plan.
 
 The plan is what the order store writes in one DynamoDB transaction: the order, a stock
-decrement per line conditioned on stock and price, and the cart delete.
+decrement per line conditioned on stock and price, the idempotency key's record, the
+customer's pending-orders counter (at most `max_pending` open orders) and the cart delete.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ from cloudstore.domain.address import REQUIRED_ADDRESS_FIELDS
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.catalog import Product, utc_now_iso
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from cloudstore.domain.idempotency import server_key
 from cloudstore.domain.orders import PENDING, new_order_id
 from cloudstore.domain.pricing import Quote, price_cart
+from cloudstore.domain.seen import SeenQuote, differences
+
+# The default of MAX_PENDING_ORDERS: open (unpaid) orders a customer may hold at once.
+DEFAULT_MAX_PENDING = 5
 
 
 class OutOfStock(Conflict):
@@ -35,6 +41,26 @@ class PriceChanged(Conflict):
     """A price changed between pricing and the transaction."""
 
     default_code = ErrorCode.PRICE_CHANGED
+
+
+class NotAsSeen(Conflict):
+    """The order would differ from what the checkout page showed; `details["changes"]`
+    lists how (see `domain.seen.Change`)."""
+
+    default_code = ErrorCode.ORDER_NOT_AS_SEEN
+
+
+class TooManyPendingOrders(Conflict):
+    """The customer already has the most open (pending) orders allowed."""
+
+    default_code = ErrorCode.TOO_MANY_PENDING_ORDERS
+
+
+def too_many_pending(limit: int) -> TooManyPendingOrders:
+    return TooManyPendingOrders(
+        f"you already have {limit} unpaid orders; pay or cancel one before placing another",
+        limit=limit,
+    )
 
 
 def short_lines_detail(quote: Quote) -> list[dict[str, object]]:
@@ -60,7 +86,10 @@ class CheckoutPlan:
     quote: Quote
     shipping_address: dict[str, Any]
     created_at: str
-    idempotency_key: str | None
+    idempotency_key: str | None  # the client's, kept on the order
+    record_key: str  # the key the record is written under: the client's, or the server's
+    fingerprint: str  # of the request, kept on the record
+    max_pending: int
 
     def order_record(self, currency: str) -> dict[str, Any]:
         """The order as stored and as the API returns it."""
@@ -99,9 +128,17 @@ def plan_checkout(
     products: Mapping[str, Product],
     shipping_address: Mapping[str, Any],
     tax_rate: Decimal,
+    record_key: str | None = None,
+    fingerprint: str = "",
+    max_pending: int = DEFAULT_MAX_PENDING,
     client_total: Decimal | None = None,
     idempotency_key: str | None = None,
+    seen: SeenQuote | None = None,
 ) -> CheckoutPlan:
+    """`seen` is what the checkout page showed: any difference from the fresh quote is a
+    409 (`NotAsSeen`) listing the changes, so the page never charges what it did not show.
+    `record_key` is the key the idempotency record goes under (default: the client's
+    `idempotency_key`, else a new server key); `fingerprint` is the request's."""
     lines = normalize(lines)
     if not lines:
         raise InvalidInput("cart is empty", code=ErrorCode.CART_EMPTY)
@@ -128,10 +165,19 @@ def plan_checkout(
             code=ErrorCode.PRODUCT_NOT_FOUND,
             missing=quote.missing,
         )
+    if seen is not None:
+        names = {pid: product.name for pid, product in products.items()}
+        changes = differences(seen, quote, names)
+        if changes:
+            raise NotAsSeen(
+                "your order changed since the page showed it",
+                changes=[change.as_dict() for change in changes],
+                **quote_detail(quote),
+            )
     if quote.short_lines:
-        names = ", ".join(line.product.name for line in quote.short_lines)
+        short_names = ", ".join(line.product.name for line in quote.short_lines)
         raise OutOfStock(
-            f"not enough stock for: {names}",
+            f"not enough stock for: {short_names}",
             short=short_lines_detail(quote),
             **quote_detail(quote),
         )
@@ -144,4 +190,7 @@ def plan_checkout(
         shipping_address=dict(shipping_address),
         created_at=utc_now_iso(),
         idempotency_key=idempotency_key,
+        record_key=record_key or idempotency_key or server_key(),
+        fingerprint=fingerprint,
+        max_pending=max_pending,
     )

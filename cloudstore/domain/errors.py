@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     TOTAL_MISMATCH = "total_mismatch"
     STOCK_MOVED = "stock_moved"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    ORDER_NOT_AS_SEEN = "order_not_as_seen"
+    TOO_MANY_PENDING_ORDERS = "too_many_pending_orders"
     # Orders.
     ORDER_NOT_FOUND = "order_not_found"
     INVALID_TRANSITION = "invalid_transition"
@@ -98,8 +100,15 @@ class Conflict(DomainError):
 
 
 class BackendUnavailable(Exception):
-    """A database did not answer in time or refused the connection (→ 503)."""
+    """A database did not answer in time or refused the connection (→ 503). `message`, when
+    given, is what the client is told (e.g. whether a write happened); else a generic line."""
 
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, message: str | None = None) -> None:
         super().__init__(f"{backend} is unavailable")
         self.backend = backend
+        self.message = message
+
+
+class UnclearOutcome(BackendUnavailable):
+    """A write was sent but no answer came (a timeout, a dropped connection, a server
+    error): it may or may not have been applied. Callers that can find out do so."""

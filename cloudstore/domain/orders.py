@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from ulid import ULID
 
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput
@@ -55,9 +53,7 @@ def new_order_id() -> str:
     return f"{ORDER_PREFIX}{ULID()}"
 
 
-def idempotency_record_id(key: str) -> str:
-    """The sort key of the item that remembers which order an Idempotency-Key produced.
-
-    It lives beside the user's orders but sorts before `ORD-`, out of the order listing."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
-    return f"IDEMPOTENCY#{digest}"
+def leaves_pending(current: str, new: str) -> bool:
+    """An order stops counting against the customer's open-orders limit (paid, cancelled,
+    or any later exit from pending)."""
+    return current == PENDING and new != PENDING

@@ -21,7 +21,7 @@ from cloudstore.domain.product_rules import (
     check_product_id,
     check_stock_delta,
 )
-from cloudstore.shop import audit
+from cloudstore.shop import audit, stock
 from cloudstore.stores.catalog import LoadCounts
 
 __all__ = ["MAX_STOCK", "PRODUCT_ID_PATTERN", "SAFE_IMAGE_URL"]
@@ -96,10 +96,10 @@ async def create_product(
 @dataclass(frozen=True, slots=True)
 class ProductEdit:
     product: Product
-    before: dict[
-        str, object
-    ]  # the changed fields' values before the write (empty: nothing changed)
+    # The changed fields' values before the write (empty: nothing changed).
+    before: dict[str, object]
     after: dict[str, object]
+    replayed: bool = False  # an Idempotency-Key's earlier result, nothing written now
 
     @property
     def changed(self) -> bool:
@@ -113,25 +113,45 @@ async def edit_product(
     *,
     stock_delta: int = 0,
     by: str | None = None,
+    idempotency_key: str | None = None,
 ) -> ProductEdit:
     """Change some fields and (optionally) add `stock_delta` to the stock in ONE atomic write,
     audited with the values before and after. Fields equal to the current values are no
-    change; nothing to change writes nothing."""
+    change; nothing to change writes nothing. A stock change is idempotent under
+    `idempotency_key` and settled when its answer is lost (`shop/stock.py`)."""
     values = check_fields(fields, backends.settings.categories)
     if stock_delta:
         check_stock_delta(stock_delta)
         values.pop("stock", None)  # a relative change, never an absolute value as well
+        written = await stock.write(
+            backends,
+            fetch_product,
+            product_id,
+            values,
+            stock_delta,
+            by=by,
+            idempotency_key=idempotency_key,
+        )
+        return _audited(by, "update_product", written)
     current = await fetch_product(backends, product_id)
     changes = {name: value for name, value in values.items() if getattr(current, name) != value}
-    if not changes and not stock_delta:
+    if not changes:
         return ProductEdit(current, {}, {})
-    updated = await backends.catalog.update(current, changes, stock_delta=stock_delta)
+    updated = await backends.catalog.update(current, changes)
     before = {name: getattr(current, name) for name in changes}
-    after = dict(changes)
-    if stock_delta:
-        # What the write saw: a checkout may have moved the stock since our read.
-        before["stock"], after["stock"] = updated.stock - stock_delta, updated.stock
-    audit.record(by, "update_product", product_id, before, after)
+    audit.record(by, "update_product", product_id, before, dict(changes))
+    return ProductEdit(updated, before, dict(changes))
+
+
+def _audited(by: str | None, action: str, written: stock.StockWrite) -> ProductEdit:
+    """The edit a stock write made (nothing, for a replay), audited when it wrote."""
+    if written.replayed:
+        return ProductEdit(written.after, {}, {}, replayed=True)
+    current, updated = written.before, written.after
+    names = written.changed_fields
+    before = {name: getattr(current, name) for name in names}
+    after = {name: getattr(updated, name) for name in names}
+    audit.record(by, action, current.product_id, before, after)
     return ProductEdit(updated, before, after)
 
 
@@ -142,17 +162,28 @@ async def update_product(
     return (await edit_product(backends, product_id, fields, by=by)).product
 
 
+async def change_stock(
+    backends: Backends,
+    product_id: str,
+    delta: int,
+    *,
+    by: str | None = None,
+    idempotency_key: str | None = None,
+) -> ProductEdit:
+    """Add `delta` (may be negative) to the stock, atomically; never below zero (409).
+    Idempotent under `idempotency_key` (a replay is `replayed`, a different request 422)."""
+    check_stock_delta(delta)
+    written = await stock.write(
+        backends, fetch_product, product_id, {}, delta, by=by, idempotency_key=idempotency_key
+    )
+    return _audited(by, "adjust_stock", written)
+
+
 async def adjust_stock(
     backends: Backends, product_id: str, delta: int, *, by: str | None = None
 ) -> Product:
-    """Add `delta` (may be negative) to the stock, atomically; never below zero (409)."""
-    check_stock_delta(delta)
-    current = await fetch_product(backends, product_id)
-    product = await backends.catalog.update(current, {}, stock_delta=delta)
-    audit.record(
-        by, "adjust_stock", product_id, {"stock": product.stock - delta}, {"stock": product.stock}
-    )
-    return product
+    """`change_stock`, returning the product."""
+    return (await change_stock(backends, product_id, delta, by=by)).product
 
 
 async def delete_product(backends: Backends, product_id: str, *, by: str | None = None) -> Product:

@@ -3,6 +3,8 @@ status changes by admins, cancellation by customers and admins.
 
 Cancelling puts every line's stock back in the same transaction as the status change, and
 the change is conditioned on the status we read, so two concurrent cancels restore once.
+Leaving `pending` (paid, cancelled) lowers the customer's open-orders counter in that same
+transaction (see `stores/orders.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from typing import Any
 from cloudstore.backends import Backends
 from cloudstore.domain.catalog import utc_now_iso
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from cloudstore.domain.orders import CANCELLED, PENDING, check_transition, history_entry
+from cloudstore.domain.orders import (
+    CANCELLED,
+    PENDING,
+    check_transition,
+    history_entry,
+    leaves_pending,
+)
 from cloudstore.shop import audit
 from cloudstore.stores.orders import StockMoved
 
@@ -110,7 +118,12 @@ async def change_status(
                 else []
             )
             updated = await backends.orders.change_status(
-                order, new_status, entry, restock, extra_actions=extra
+                order,
+                new_status,
+                entry,
+                restock,
+                extra_actions=extra,
+                leaves_pending=leaves_pending(order["status"], new_status),
             )
         except StockMoved:
             continue

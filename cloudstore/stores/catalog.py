@@ -50,11 +50,13 @@ from cloudstore.domain.errors import (
     NotFound,
 )
 from cloudstore.stores.dynamo import Dynamo, to_value
+from cloudstore.stores.idempotency import KeyTaken
 from cloudstore.stores.product_items import (
     move_request,
     product_from_item,
     product_item,
     product_key,
+    set_stock_request,
     update_request,
 )
 
@@ -124,7 +126,7 @@ class CatalogStore:
 
     def load_in_background(self) -> None:
         """Start the first load without holding up startup: at 50,000 products a worker
-        takes longer than hypercorn's startup timeout to parse the Scan. Requests that
+        takes longer than hypercorn's startup budget to parse the Scan. Requests that
         need the catalog wait for it (`index`)."""
         if self._index is None and self._initial is None:
             self._initial = asyncio.create_task(self.reload())
@@ -322,7 +324,11 @@ class CatalogStore:
     async def _scan_all(self) -> list[Product]:
         async def segment(number: int) -> list[Product]:
             found: list[Product] = []
-            kwargs = {"TableName": self.table, "Segment": number, "TotalSegments": SCAN_SEGMENTS}
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "Segment": number,
+                "TotalSegments": SCAN_SEGMENTS,
+            }
             while True:
                 page = await self.dynamo.call("scan", bulk=True, **kwargs)
                 found.extend(
@@ -415,26 +421,22 @@ class CatalogStore:
         await self.record_changes([(product.product_id, product.category)])
         return product
 
-    async def update(self, current: Product, changes: dict, stock_delta: int = 0) -> Product:
-        """Apply a partial update and a stock change (`stock_delta`, never below zero) as
-        ONE write: an UpdateItem, or (a new category moves the item, the category being part
-        of the key) one transaction conditioned on the stock we read, so there is never zero
-        or two copies and no sale is lost. A refusal is re-read to say why: the product is
-        gone (404), its stock would go below zero, or it changed meanwhile (409)."""
+    async def update(self, current: Product, changes: dict) -> Product:
+        """Apply a partial update as ONE write: an UpdateItem, or (a new category moves the
+        item, the category being part of the key) one transaction conditioned on the stock
+        we read, so there is never zero or two copies and no sale is lost. A refusal is
+        re-read to say why: the product is gone (404), or it changed meanwhile (409)."""
         changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
-        if not changes and not stock_delta:
+        if not changes:
             return current
         now = utc_now_iso()
         try:
             if "category" not in changes:
-                request = update_request(self.table, current, changes, stock_delta, now)
+                request = update_request(self.table, current, changes, 0, now)
                 reply = await self.dynamo.call("update_item", **request)
                 updated = product_from_item(reply["Attributes"])
             else:
-                if current.stock + stock_delta < 0:
-                    raise self._below_zero(current)
-                stock = current.stock + stock_delta
-                updated = current.with_changes(**changes, stock=stock, updated_at=now)
+                updated = current.with_changes(**changes, updated_at=now)
                 await self.dynamo.call(
                     "transact_write_items",
                     TransactItems=move_request(self.table, current, updated),
@@ -442,11 +444,65 @@ class CatalogStore:
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
-                raise await self._refusal(current, stock_delta) from None
+                raise await self._refusal(current, 0) from None
             raise
         self._apply_locally(changed=[updated])
         await self.record_changes([(updated.product_id, updated.category)])
         return updated
+
+    def with_stock_change(self, current: Product, changes: dict, stock_delta: int) -> Product:
+        """The product `update_stock` would write (409 if the stock would go below zero)."""
+        if current.stock + stock_delta < 0:
+            raise self._below_zero(current)
+        changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
+        return current.with_changes(
+            **changes, stock=current.stock + stock_delta, updated_at=utc_now_iso()
+        )
+
+    async def update_stock(
+        self, current: Product, updated: Product, record: dict, *, budget: float
+    ) -> Product:
+        """Write `updated` (from `with_stock_change`) as ONE transaction: the product's change
+        conditioned on the stock we read (a category change moves the item), the
+        idempotency key's `record` and the catalog's change entry. Raises KeyTaken (the
+        key has a record), a 404/409 DomainError (gone, below zero, or changed meanwhile:
+        `PRODUCT_CHANGED`, re-read and try again) or UnclearOutcome."""
+        changes = {
+            name: getattr(updated, name)
+            for name in ("name", "description", "price", "image_url")
+            if getattr(updated, name) != getattr(current, name)
+        }
+        if updated.category != current.category:
+            product_actions = move_request(self.table, current, updated)
+        else:
+            product_actions = [
+                set_stock_request(self.table, current, changes, updated.stock, updated.updated_at)
+            ]
+        change = self.change_action([(updated.product_id, updated.category)])
+        actions = [*product_actions, record, change]
+        try:
+            await self.dynamo.call(
+                "transact_write_items", write=True, budget=budget, TransactItems=actions
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            if reasons[len(product_actions)] == "ConditionalCheckFailed":
+                raise KeyTaken("this Idempotency-Key has a record") from None
+            if "ConditionalCheckFailed" in reasons[: len(product_actions)]:
+                raise await self._refusal(current, updated.stock - current.stock) from None
+            if "TransactionConflict" in reasons:
+                raise self._changed() from None
+            raise BackendUnavailable("DynamoDB") from None
+        self._apply_locally(changed=[updated])
+        return updated
+
+    @staticmethod
+    def _changed() -> Conflict:
+        return Conflict(
+            "the product changed meanwhile; reload and try again", code=ErrorCode.PRODUCT_CHANGED
+        )
 
     @staticmethod
     def _below_zero(product: Product) -> Conflict:
@@ -460,9 +516,7 @@ class CatalogStore:
             return NotFound("product not found", code=ErrorCode.PRODUCT_NOT_FOUND)
         if fresh.stock + stock_delta < 0:
             return self._below_zero(fresh)
-        return Conflict(
-            "the product changed meanwhile; reload and try again", code=ErrorCode.PRODUCT_CHANGED
-        )
+        return self._changed()
 
     async def delete(self, product: Product) -> None:
         try:
@@ -480,8 +534,19 @@ class CatalogStore:
         await self.record_changes([(product.product_id, None)])
 
     async def adjust_stock(self, product: Product, delta: int) -> Product:
-        """Atomically add `delta` to stock; refuses (409) to go below zero."""
-        return await self.update(product, {}, stock_delta=delta)
+        """Atomically add `delta` to stock in one UpdateItem; refuses (409) to go below zero.
+        (No idempotency record: the shop's stock changes go through `update_stock`.)"""
+        try:
+            request = update_request(self.table, product, {}, delta, utc_now_iso())
+            reply = await self.dynamo.call("update_item", **request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise await self._refusal(product, delta) from None
+            raise
+        updated = product_from_item(reply["Attributes"])
+        self._apply_locally(changed=[updated])
+        await self.record_changes([(updated.product_id, updated.category)])
+        return updated
 
     async def upsert_many(
         self, products: list[Product], *, overwrite: bool = False, concurrency: int = 8

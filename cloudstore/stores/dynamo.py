@@ -2,7 +2,8 @@
 (tables and their indexes created idempotently, then waited for until ACTIVE).
 
 Every call goes through `Dynamo.call`, which bounds it in time and turns connection
-failures, timeouts and throttling into `BackendUnavailable` (→ 503).
+failures, timeouts and throttling into `BackendUnavailable` (→ 503) — or, for a write whose
+answer never came (`write=True`), into `UnclearOutcome`: it may have been applied.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cloudstore.domain.errors import BackendUnavailable
+from cloudstore.domain.errors import BackendUnavailable, UnclearOutcome
 from cloudstore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -119,23 +120,35 @@ class Dynamo:
             self._stack = None
             self.client = None
 
-    async def call(self, operation: str, *, bulk: bool = False, **kwargs: Any) -> dict[str, Any]:
+    async def call(
+        self,
+        operation: str,
+        *,
+        bulk: bool = False,
+        budget: float | None = None,
+        write: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         """Call one DynamoDB operation within a deadline (retries included); `bulk` calls
-        (catalog scans, seeding) get a long one, request-path calls a short one."""
+        (catalog scans, seeding) get a long one, request-path calls a short one, and a
+        caller may give its own `budget` (seconds). A `write` that fails without a definite answer
+        from DynamoDB raises `UnclearOutcome` (botocore may have sent it, even twice)."""
         if self.client is None:
             raise BackendUnavailable("DynamoDB")
         method = getattr(self.client, operation)
-        deadline = BULK_DEADLINE_SECONDS if bulk else self.settings.backend_timeout * 2 + 1
+        if budget is None:
+            budget = BULK_DEADLINE_SECONDS if bulk else self.settings.backend_timeout * 2 + 1
+        failure = UnclearOutcome if write else BackendUnavailable
         try:
-            return await asyncio.wait_for(method(**kwargs), timeout=deadline)
+            return await asyncio.wait_for(method(**kwargs), timeout=max(budget, 0.001))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in UNAVAILABLE_CODES:
                 log.warning("dynamodb %s failed: %s", operation, error.response["Error"]["Code"])
-                raise BackendUnavailable("DynamoDB") from error
+                raise failure("DynamoDB") from error
             raise
         except (BotoCoreError, OSError, TimeoutError) as error:
             log.warning("dynamodb %s failed: %s", operation, type(error).__name__)
-            raise BackendUnavailable("DynamoDB") from error
+            raise failure("DynamoDB") from error
 
     async def ping(self) -> None:
         await self.call("describe_table", TableName=self.settings.products_table)

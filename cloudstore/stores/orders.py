@@ -1,8 +1,14 @@
 """Orders in DynamoDB, and checkout as one TransactWriteItems.
 
 The transaction holds, for each line, a stock decrement conditioned on enough stock and an
-unchanged price; the order Put (attribute_not_exists); an idempotency record when the client
-sent an Idempotency-Key; and the cart Delete. Either all of it happens or none of it.
+unchanged price; the idempotency key's record (`stores/idempotency.py`); the order Put
+(attribute_not_exists); the customer's pending-orders counter, raised by one and
+conditioned on being under the limit; and the cart Delete. Either all of it happens or none.
+
+The counter is one item per customer (sort key `COUNTER#pending_orders`, out of the order
+listing): `pending` (open orders) and `since` (the id of the first order it counted). Every
+status change out of `pending` lowers it in that change's own transaction. Orders placed
+before the counter existed (ids below `since`) were never counted and do not lower it.
 """
 
 from __future__ import annotations
@@ -10,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
 import json
 import random
 from collections.abc import Sequence
@@ -20,9 +25,9 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 from ulid import ULID
 
-from cloudstore.domain.checkout import CheckoutPlan
+from cloudstore.domain.checkout import CheckoutPlan, too_many_pending
 from cloudstore.domain.errors import BackendUnavailable, Conflict, ErrorCode, InvalidInput
-from cloudstore.domain.orders import ORDER_PREFIX, idempotency_record_id
+from cloudstore.domain.orders import ORDER_PREFIX
 from cloudstore.stores.dynamo import (
     ORDERS_BY_STATUS,
     ORDERS_BY_TIME,
@@ -31,20 +36,18 @@ from cloudstore.stores.dynamo import (
     to_item,
     to_value,
 )
+from cloudstore.stores.idempotency import IdempotencyStore, KeyTaken
 
 TRANSACTION_ATTEMPTS = 4
 ORDER_LIST = "ALL"
+PENDING_COUNTER = "COUNTER#pending_orders"
 
 
 class StockMoved(Conflict):
-    """Stock or price of some lines changed under the transaction; re-read and re-plan."""
+    """Stock or price of some lines changed under the transaction (or the plan is older
+    than the customer's counter): re-read and re-plan."""
 
     default_code = ErrorCode.STOCK_MOVED
-
-
-class IdempotencyKeyReused(Conflict):
-    status = 422
-    default_code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +56,14 @@ class PlacedOrder:
     replayed: bool
 
 
-def request_fingerprint(plan: CheckoutPlan) -> str:
-    body = {
-        "lines": sorted((line.product.product_id, line.quantity) for line in plan.quote.lines),
-        "shipping_address": plan.shipping_address,
-    }
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+def _reasons(error: ClientError) -> list[str]:
+    return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+
+
+def _not_written() -> BackendUnavailable:
+    return BackendUnavailable(
+        "DynamoDB", "the database is busy; nothing was written, please try again"
+    )
 
 
 def _order(item: dict) -> dict:
@@ -102,66 +107,90 @@ def _decode_cursor(cursor: str) -> str:
 
 
 class OrderStore:
-    def __init__(self, dynamo: Dynamo, orders_table: str, products_table: str, cart_table: str):
+    def __init__(
+        self,
+        dynamo: Dynamo,
+        orders_table: str,
+        products_table: str,
+        cart_table: str,
+        keys: IdempotencyStore | None = None,
+    ):
         self.dynamo = dynamo
         self.table = orders_table
         self.products_table = products_table
         self.cart_table = cart_table
+        self.keys = keys or IdempotencyStore(dynamo, orders_table)
 
     async def place(
-        self, plan: CheckoutPlan, currency: str, extra_actions: Sequence[dict] = ()
+        self,
+        plan: CheckoutPlan,
+        currency: str,
+        extra_actions: Sequence[dict] = (),
+        *,
+        budget: float,
     ) -> PlacedOrder:
-        """`extra_actions` go last in the transaction (the catalog's change entry)."""
+        """Write the plan in one transaction within `budget` seconds. `extra_actions` go
+        last (the catalog's change entry). Raises KeyTaken, StockMoved, TooManyPendingOrders,
+        UnclearOutcome (no answer: it may have been written) or BackendUnavailable."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
         order = plan.order_record(currency)
-        actions: list[dict] = []
-        for line in plan.quote.lines:
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self.products_table,
-                        "Key": {
-                            "product_id": to_value(line.product.product_id),
-                            "category": to_value(line.product.category),
-                        },
-                        "UpdateExpression": "SET stock = stock - :qty",
-                        "ConditionExpression": (
-                            "attribute_exists(product_id) AND stock >= :qty AND price = :price"
-                        ),
-                        "ExpressionAttributeValues": {
-                            ":qty": to_value(line.quantity),
-                            ":price": to_value(line.unit_price),
-                        },
-                    }
-                }
-            )
-        record_index = None
         if plan.idempotency_key:
             order["idempotency_key"] = plan.idempotency_key
-            record_index = len(actions)
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": to_item(
-                            {
-                                "user_id": plan.user_id,
-                                "order_id": idempotency_record_id(plan.idempotency_key),
-                                "points_to": plan.order_id,
-                                "fingerprint": request_fingerprint(plan),
-                                "created_at": plan.created_at,
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(order_id)",
-                    }
+        actions: list[dict] = [
+            {
+                "Update": {
+                    "TableName": self.products_table,
+                    "Key": {
+                        "product_id": to_value(line.product.product_id),
+                        "category": to_value(line.product.category),
+                    },
+                    "UpdateExpression": "SET stock = stock - :qty",
+                    "ConditionExpression": (
+                        "attribute_exists(product_id) AND stock >= :qty AND price = :price"
+                    ),
+                    "ExpressionAttributeValues": {
+                        ":qty": to_value(line.quantity),
+                        ":price": to_value(line.unit_price),
+                    },
                 }
+            }
+            for line in plan.quote.lines
+        ]
+        record_index = len(actions)
+        actions.append(
+            self.keys.put_action(
+                plan.user_id, plan.record_key, plan.fingerprint, plan.order_id, plan.created_at
             )
+        )
         actions.append(
             {
                 "Put": {
                     "TableName": self.table,
-                    # order_list puts every order (not the idempotency records) in the GSI.
+                    # order_list puts every order (not the other items) in the GSI.
                     "Item": to_item({**order, "order_list": ORDER_LIST}),
                     "ConditionExpression": "attribute_not_exists(order_id)",
+                }
+            }
+        )
+        counter_index = len(actions)
+        actions.append(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self._counter_key(plan.user_id),
+                    "UpdateExpression": "ADD pending :one SET since = if_not_exists(since, :id)",
+                    # `since` never passes a counted order: a plan older than the counter's
+                    # first order is re-planned (its order would look uncounted).
+                    "ConditionExpression": (
+                        "(attribute_not_exists(pending) OR pending < :max) "
+                        "AND (attribute_not_exists(since) OR since <= :id)"
+                    ),
+                    "ExpressionAttributeValues": {
+                        ":one": to_value(1),
+                        ":max": to_value(plan.max_pending),
+                        ":id": to_value(plan.order_id),
+                    },
                 }
             }
         )
@@ -172,58 +201,61 @@ class OrderStore:
 
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
-                await self.dynamo.call("transact_write_items", TransactItems=actions)
+                await self.dynamo.call(
+                    "transact_write_items",
+                    write=True,
+                    budget=deadline - loop.time(),
+                    TransactItems=actions,
+                    # Real DynamoDB makes botocore's own retry of this call idempotent.
+                    ClientRequestToken=f"{plan.order_id.removeprefix(ORDER_PREFIX)}-{attempt}",
+                )
                 return PlacedOrder(order=order, replayed=False)
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                reasons = [
-                    r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
-                ]
-            if (
-                record_index is not None
-                and plan.idempotency_key is not None
-                and reasons[record_index] == "ConditionalCheckFailed"
-            ):
-                replay = await self.find_by_idempotency_key(plan.user_id, plan.idempotency_key)
-                if replay is not None:
-                    existing, fingerprint = replay
-                    if fingerprint != request_fingerprint(plan):
-                        raise IdempotencyKeyReused(
-                            "this Idempotency-Key was already used for a different order"
-                        )
-                    return PlacedOrder(order=existing, replayed=True)
-            failed = [
-                plan.quote.lines[i].product.product_id
-                for i, code in enumerate(reasons[: len(plan.quote.lines)])
-                if code == "ConditionalCheckFailed"
+                reasons = _reasons(error)
+            failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
+            if record_index in failed:
+                raise KeyTaken("this Idempotency-Key has a record")
+            short = [
+                plan.quote.lines[i].product.product_id for i in sorted(failed) if i < record_index
             ]
-            if failed:
-                raise StockMoved("stock or price changed", product_ids=failed)
+            if short:
+                raise StockMoved("stock or price changed", product_ids=short)
+            if counter_index in failed:
+                pending, _ = await self.pending_count(plan.user_id)
+                if pending >= plan.max_pending:
+                    raise too_many_pending(plan.max_pending)
+                raise StockMoved("the plan is older than the pending-orders counter")
             if "TransactionConflict" not in reasons:
                 raise BackendUnavailable("DynamoDB")
             # Another transaction touched the same items at the same moment: try again shortly.
-            await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
-        raise BackendUnavailable("DynamoDB")
+            pause = random.uniform(0.01, 0.05) * (attempt + 1)  # noqa: S311
+            if loop.time() + pause >= deadline:
+                break
+            await asyncio.sleep(pause)
+        raise _not_written()
 
-    async def find_by_idempotency_key(self, user_id: str, key: str) -> tuple[dict, str] | None:
+    def _counter_key(self, user_id: str) -> dict:
+        return {"user_id": to_value(user_id), "order_id": to_value(PENDING_COUNTER)}
+
+    async def pending_count(self, user_id: str) -> tuple[int, str | None]:
+        """The customer's counted open orders, and the first order id the counter counted."""
         reply = await self.dynamo.call(
             "get_item",
             TableName=self.table,
-            Key={"user_id": to_value(user_id), "order_id": to_value(idempotency_record_id(key))},
+            Key=self._counter_key(user_id),
             ConsistentRead=True,
         )
-        if "Item" not in reply:
-            return None
-        record = from_item(reply["Item"])
-        order = await self.get(user_id, record["points_to"])
-        return (order, record.get("fingerprint", "")) if order else None
+        values = from_item(reply.get("Item", {}))
+        return int(values.get("pending", 0)), values.get("since")
 
-    async def get(self, user_id: str, order_id: str) -> dict | None:
+    async def get(self, user_id: str, order_id: str, *, budget: float | None = None) -> dict | None:
         if not order_id.startswith(ORDER_PREFIX):
             return None
         reply = await self.dynamo.call(
             "get_item",
+            budget=budget,
             TableName=self.table,
             Key={"user_id": to_value(user_id), "order_id": to_value(order_id)},
             ConsistentRead=True,
@@ -326,9 +358,13 @@ class OrderStore:
         entry: dict,
         restock: list[tuple[str, str, int]],
         extra_actions: Sequence[dict] = (),
+        *,
+        leaves_pending: bool = False,
     ) -> dict:
         """Move an order to `new_status`, conditioned on its current status, and put stock
-        back (`restock`: product_id, category, quantity) in the same transaction."""
+        back (`restock`: product_id, category, quantity) in the same transaction. An order
+        that `leaves_pending` lowers the customer's pending-orders counter there too (unless
+        it was placed before the counter existed)."""
         update = {
             "TableName": self.table,
             "Key": {"user_id": to_value(order["user_id"]), "order_id": to_value(order["order_id"])},
@@ -345,7 +381,19 @@ class OrderStore:
                 ":current": to_value(order["status"]),
             },
         }
-        actions = [{"Update": update}] + [
+        counter = {
+            "Update": {
+                "TableName": self.table,
+                "Key": self._counter_key(order["user_id"]),
+                "UpdateExpression": "ADD pending :minus",
+                "ConditionExpression": "since <= :id",
+                "ExpressionAttributeValues": {
+                    ":minus": to_value(-1),
+                    ":id": to_value(order["order_id"]),
+                },
+            }
+        }
+        restocks = [
             {
                 "Update": {
                     "TableName": self.products_table,
@@ -357,22 +405,25 @@ class OrderStore:
             }
             for pid, category, quantity in restock
         ]
-        actions.extend(extra_actions)
-        for attempt in range(TRANSACTION_ATTEMPTS):
+        counted = leaves_pending
+        for attempt in range(TRANSACTION_ATTEMPTS + 1):
+            actions = [{"Update": update}, *([counter] if counted else []), *restocks]
+            actions.extend(extra_actions)
             try:
                 await self.dynamo.call("transact_write_items", TransactItems=actions)
                 break
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                reasons = [
-                    r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
-                ]
+                reasons = _reasons(error)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise Conflict(
                     "the order changed meanwhile; reload it and try again",
                     code=ErrorCode.ORDER_CHANGED,
                 )
+            if counted and reasons[1] == "ConditionalCheckFailed":
+                counted = False  # placed before the counter existed: it was never counted
+                continue
             if "ConditionalCheckFailed" in reasons[1:]:
                 raise StockMoved("a product moved or was deleted")
             if "TransactionConflict" not in reasons:

@@ -80,3 +80,25 @@ def move_request(table: str, current: Product, updated: Product) -> list[dict]:
             }
         },
     ]
+
+
+def set_stock_request(table: str, current: Product, changes: dict, stock: int, now: str) -> dict:
+    """A transaction's `Update` that sets `changes` and the stock to `stock`, conditioned on
+    the stock being what we read (`current.stock`): the values before and after are exact,
+    and a sale in between makes it refuse (then re-read and try again)."""
+    names = {f"#{field}": field for field in [*changes, "updated_at", "stock"]}
+    values = {f":{field}": to_value(value) for field, value in changes.items()}
+    values[":updated_at"] = to_value(now)
+    values[":stock"] = to_value(stock)
+    values[":seen"] = to_value(current.stock)
+    sets = [f"#{field} = :{field}" for field in [*changes, "updated_at", "stock"]]
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": product_key(current),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "attribute_exists(product_id) AND #stock = :seen",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }

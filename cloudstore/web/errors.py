@@ -109,6 +109,10 @@ def _predicate(kind: str, name: str, ctx: dict) -> str:
     return f"is not valid: it {known}" if known else "is not valid"
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 async def render_error_page(status: int, message: str | None = None):
     try:
         body = await render(
@@ -133,8 +137,9 @@ def register_error_handlers(app: Quart) -> None:
     async def backend_unavailable(error: BackendUnavailable):
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
         if wants_json():
-            return fail(503, "service temporarily unavailable, please retry", headers=headers)
-        body, status = await render_error_page(503)
+            message = error.message or "service temporarily unavailable, please retry"
+            return fail(503, message, headers=headers)
+        body, status = await render_error_page(503, error.message and _sentence(error.message))
         return body, status, headers
 
     @app.errorhandler(RequestSchemaValidationError)

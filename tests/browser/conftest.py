@@ -82,6 +82,8 @@ def server(tmp_path_factory):
         JWT_SECRET_KEY="browser-tests-" + uuid.uuid4().hex,
         LOG_LEVEL="WARNING",
         CATALOG_REFRESH_SECONDS="0.5",
+        # The admin places an order in several tests of one session.
+        MAX_PENDING_ORDERS="1000",
     )
     database = _machine_postgres()
     if database:

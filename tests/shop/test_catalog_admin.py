@@ -28,16 +28,20 @@ async def test_an_edit_changes_fields_and_stock_in_one_write(backends, product, 
     original = backends.dynamo.call
 
     async def counting(operation, *args, **kwargs):
-        target = kwargs.get("Key") or kwargs.get("Item") or {}
-        if target.get("product_id") == {"S": product.product_id}:
-            calls.append(operation)  # a write to the product itself, not the change log
+        # A stock change is one transaction (with its idempotency record and change entry).
+        actions = [next(iter(a.values())) for a in kwargs.get("TransactItems", [])]
+        targets = [kwargs] + actions
+        for target in targets:
+            key = target.get("Key") or target.get("Item") or {}
+            if key.get("product_id") == {"S": product.product_id}:
+                calls.append(operation)  # a write to the product itself, not the change log
         return await original(operation, *args, **kwargs)
 
     monkeypatch.setattr(backends.dynamo, "call", counting)
     await edit_product(
         backends, product.product_id, {"price": 60000}, stock_delta=3, by="USR-ADMIN"
     )
-    assert calls == ["update_item"]
+    assert calls == ["transact_write_items"]
 
 
 async def test_an_edit_applies_fields_and_stock_together(backends, product):

@@ -11,6 +11,7 @@ from quart_schema import (
 from cloudstore.shop import catalog
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
+from cloudstore.web.api.idempotency import idempotency_key, replay_headers
 from cloudstore.web.api.models import (
     AdminOrderQuery,
     ErrorOut,
@@ -71,10 +72,16 @@ async def delete_product(product_id: str):
 @validate_request(StockAdjust)
 @document_response(ProductEnvelope, 200)
 @document_response(ErrorOut, 409)
+@document_response(ErrorOut, 422)
+@document_response(ErrorOut, 503)
 async def adjust_stock(product_id: str, data: StockAdjust):
-    """Add `delta` (may be negative) to the stock, atomically; never below zero (409)."""
-    product = await catalog.adjust_stock(backends(), product_id, data.delta, by=g.user.user_id)
-    return ok(data=product.as_dict())
+    """Add `delta` (may be negative) to the stock, atomically; never below zero (409). Send
+    an Idempotency-Key header to make retries safe (the same key with a different request
+    is a 422). A 503 says whether the stock changed."""
+    edit = await catalog.change_stock(
+        backends(), product_id, data.delta, by=g.user.user_id, idempotency_key=idempotency_key()
+    )
+    return ok(headers=replay_headers(edit.replayed), data=edit.product.as_dict())
 
 
 @bp.get("/orders")

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from quart import Blueprint, request
+from quart import Blueprint
 from quart_schema import document_response, security_scheme, validate_querystring, validate_request
 
 from cloudstore.domain.cart import CartLine
-from cloudstore.domain.errors import ErrorCode, InvalidInput
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.checkout import place_order
 from cloudstore.shop.orders import cancel_own_order
+from cloudstore.web.api.idempotency import idempotency_key, replay_headers
 from cloudstore.web.api.models import (
     ErrorOut,
     OrderBody,
@@ -19,18 +19,6 @@ from cloudstore.web.envelope import ok
 from cloudstore.web.session import backends, current_user, login_required
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
-MAX_IDEMPOTENCY_KEY = 255
-
-
-def idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > MAX_IDEMPOTENCY_KEY or (key and not key.isprintable()):
-        raise InvalidInput(
-            f"Idempotency-Key must be printable and at most {MAX_IDEMPOTENCY_KEY} characters",
-            code=ErrorCode.INVALID,
-            field="Idempotency-Key",
-        )
-    return key or None
 
 
 @bp.post("")
@@ -39,9 +27,13 @@ def idempotency_key() -> str | None:
 @validate_request(OrderBody)
 @document_response(OrderEnvelope, 201)
 @document_response(ErrorOut, 409)
+@document_response(ErrorOut, 422)
+@document_response(ErrorOut, 503)
 async def create_order(data: OrderBody):
     """Place an order. The server prices every line and computes tax and total; stock is
-    taken in the same transaction. Send an Idempotency-Key header to make retries safe."""
+    taken in the same transaction. Send an Idempotency-Key header to make retries safe (the
+    same key with a different request is a 422). A customer may hold at most
+    MAX_PENDING_ORDERS unpaid orders (409). A 503 says whether the order was placed."""
     user = await current_user()
     placed = await place_order(
         backends(),
@@ -51,8 +43,7 @@ async def create_order(data: OrderBody):
         client_total=data.total_amount,
         idempotency_key=idempotency_key(),
     )
-    headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
-    return ok(201, headers=headers, data=placed.order)
+    return ok(201, headers=replay_headers(placed.replayed), data=placed.order)
 
 
 @bp.get("")

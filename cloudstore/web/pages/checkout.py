@@ -8,8 +8,9 @@ from quart import Blueprint, request, url_for
 
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.pricing import Quote
+from cloudstore.money import format_idr
 from cloudstore.shop import accounts, carts
-from cloudstore.shop.checkout import place_order
+from cloudstore.shop.checkout import page_summary, place_from_page
 from cloudstore.stores.users import User
 from cloudstore.web.html.responses import go, login_url, notify, page
 from cloudstore.web.pages import forms
@@ -27,7 +28,36 @@ ALERTS = {
     ErrorCode.PRODUCT_NOT_FOUND: (
         "Some items in your cart are no longer sold. Please review your cart."
     ),
+    ErrorCode.ORDER_NOT_AS_SEEN: CART_CHANGED,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: CART_CHANGED,
 }
+NOT_AS_SEEN = (
+    "Your order was not placed: it changed since the page showed it. "
+    "Please check the updated summary."
+)
+
+
+def change_notes(changes: list[dict]) -> list[str]:
+    """Each difference between the page the shopper saw and the order now, as a sentence."""
+    notes = []
+    for change in changes:
+        name, before, after = change["name"] or "An item", change["before"], change["after"]
+        match change["kind"]:
+            case "price":
+                notes.append(
+                    f"{name}: the price went from {format_idr(before)} to {format_idr(after)}."
+                )
+            case "quantity":
+                notes.append(f"{name}: the quantity went from {before} to {after}.")
+            case "removed":
+                notes.append(f"{name} is no longer in your cart.")
+            case "added":
+                notes.append(f"{name} (× {after}) was added to your cart.")
+            case "tax":
+                notes.append(f"The tax went from {format_idr(before)} to {format_idr(after)}.")
+            case "total":
+                notes.append(f"The total went from {format_idr(before)} to {format_idr(after)}.")
+    return notes
 
 
 def prefilled(user: User) -> dict[str, str]:
@@ -50,7 +80,14 @@ def problems(quote: Quote) -> list[str]:
     return notes
 
 
-async def _render(user: User, form: forms.Form, *, status: int = 200, alert: str | None = None):
+async def _render(
+    user: User,
+    form: forms.Form,
+    *,
+    status: int = 200,
+    alert: str | None = None,
+    changes: list[str] | None = None,
+):
     quote = await fresh_quote(await carts.saved_lines(backends(), user.user_id))
     return await page(
         "checkout.html",
@@ -58,8 +95,10 @@ async def _render(user: User, form: forms.Form, *, status: int = 200, alert: str
         status=status,
         form=form,
         summary=quote,
+        seen=page_summary(quote),
         problems=problems(quote),
         alert=alert,
+        changes=changes or [],
         idempotency_key=str(uuid.uuid4()),
     )
 
@@ -84,16 +123,18 @@ async def place():
         return await _render(user, form, status=422)
     key = str(data.get("idempotency_key", "")).strip()[:MAX_KEY] or None
     address = {name: value for name, value in form.values.items() if name != "save_address"}
-    lines = await carts.saved_lines(backends(), user.user_id)
     try:
-        placed = await place_order(
+        placed = await place_from_page(
             backends(),
             user_id=user.user_id,
-            lines=lines,
             shipping_address={k: v for k, v in address.items() if v},
+            seen=str(data.get("seen", "")),
             idempotency_key=key,
         )
     except (Conflict, NotFound, InvalidInput) as error:
+        if "changes" in error.details:
+            notes = change_notes(error.details["changes"])
+            return await _render(user, form, status=409, alert=NOT_AS_SEEN, changes=notes)
         alert = ALERTS.get(error.code) or error.sentence()
         return await _render(user, form, status=409, alert=alert)
     if form.values["save_address"]:

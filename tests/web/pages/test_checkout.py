@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from cloudstore.domain.cart import CartLine
@@ -21,6 +22,12 @@ async def signed_in_with_cart(client, backends, lines):
 
 def idempotency_key(body: str) -> str:
     return re.search(r'name="idempotency_key" value="([^"]+)"', body).group(1)
+
+
+def shown(body: str) -> dict:
+    """The hidden fields the page's form posts: its key and the summary it showed."""
+    seen = html.unescape(re.search(r'name="seen" value="([^"]*)"', body).group(1))
+    return {"idempotency_key": idempotency_key(body), "seen": seen}
 
 
 async def test_checkout_redirects_to_login_and_back(client, seeded):
@@ -50,7 +57,7 @@ async def test_place_order_then_confirmation_and_history(client, backends, seede
     token = await csrf_token(client)
     response = await client.post(
         "/checkout",
-        form={**ADDRESS, "idempotency_key": idempotency_key(page), "save_address": "on"},
+        form={**ADDRESS, **shown(page), "save_address": "on"},
         headers=htmx(token),
     )
     location = response.headers["HX-Redirect"]
@@ -66,9 +73,9 @@ async def test_place_order_then_confirmation_and_history(client, backends, seede
 
 async def test_double_submit_with_the_same_key_places_one_order(client, backends, seeded):
     user = await signed_in_with_cart(client, backends, [CartLine(EC2, 1)])
-    key = idempotency_key(await text(await client.get("/checkout")))
+    page = await text(await client.get("/checkout"))
     token = await csrf_token(client)
-    form = {**ADDRESS, "idempotency_key": key}
+    form = {**ADDRESS, **shown(page)}
     first = await client.post("/checkout", form=form, headers=htmx(token))
     second = await client.post("/checkout", form=form, headers=htmx(token))
     assert first.headers["HX-Redirect"] == second.headers["HX-Redirect"]
@@ -118,10 +125,11 @@ async def test_orders_are_listed_newest_first(client, backends, seeded):
     user = await signed_in_with_cart(client, backends, [CartLine(EC2, 1)])
     token = await csrf_token(client)
     ids = []
-    for n in range(3):
+    for _ in range(3):
         await backends.carts.save(user.user_id, [CartLine(EC2, 1)])
+        page = await text(await client.get("/checkout"))
         response = await client.post(
-            "/checkout", form={**ADDRESS, "idempotency_key": f"key-{n}"}, headers=htmx(token)
+            "/checkout", form={**ADDRESS, **shown(page)}, headers=htmx(token)
         )
         ids.append(response.headers["HX-Redirect"].rsplit("/", 1)[1])
     body = await text(await client.get("/orders"))
@@ -135,3 +143,60 @@ async def test_someone_elses_order_is_a_404_page(client, backends, seeded):
     await sign_up(client)
     response = await client.get("/orders/ORD-01JZZZZZZZZZZZZZZZZZZZZZZZ")
     assert response.status_code == 404 and "<html" in await text(response)
+
+
+async def test_a_price_raised_after_the_page_was_shown_places_no_order_and_says_so(
+    client, backends, seeded
+):
+    user = await signed_in_with_cart(client, backends, [CartLine(EC2, 2)])
+    page = await text(await client.get("/checkout"))
+    await update_product(backends, EC2, {"price": 700000})
+    token = await csrf_token(client)
+    response = await client.post("/checkout", form={**ADDRESS, **shown(page)}, headers=htmx(token))
+    body = await text(response)
+    assert response.status_code == 409
+    assert "Your order was not placed" in body
+    assert "the price went from Rp 650.000 to Rp 700.000" in body
+    assert "The total went from Rp 1.443.000 to Rp 1.554.000" in body
+    orders, _ = await backends.orders.list_for_user(user.user_id)
+    assert orders == []
+    assert (await backends.catalog.fetch(EC2)).stock == 120
+
+
+async def test_after_a_change_the_page_places_the_order_it_now_shows(client, backends, seeded):
+    user = await signed_in_with_cart(client, backends, [CartLine(EC2, 2)])
+    page = await text(await client.get("/checkout"))
+    await update_product(backends, EC2, {"price": 700000})
+    token = await csrf_token(client)
+    refused = await client.post("/checkout", form={**ADDRESS, **shown(page)}, headers=htmx(token))
+    placed = await client.post(
+        "/checkout", form={**ADDRESS, **shown(await text(refused))}, headers=htmx(token)
+    )
+    assert placed.headers["HX-Redirect"].startswith("/orders/ORD-")
+    orders, _ = await backends.orders.list_for_user(user.user_id)
+    assert orders[0]["total_amount"] == 1554000
+
+
+async def test_a_line_added_in_another_tab_is_named_and_no_order_is_placed(
+    client, backends, seeded
+):
+    user = await signed_in_with_cart(client, backends, [CartLine(EC2, 1)])
+    page = await text(await client.get("/checkout"))
+    await backends.carts.save(user.user_id, [CartLine(EC2, 1), CartLine("PROD-LAMBDA-10M", 3)])
+    token = await csrf_token(client)
+    response = await client.post("/checkout", form={**ADDRESS, **shown(page)}, headers=htmx(token))
+    assert response.status_code == 409
+    assert "(× 3) was added to your cart" in await text(response)
+    orders, _ = await backends.orders.list_for_user(user.user_id)
+    assert orders == []
+
+
+async def test_a_form_without_the_summary_it_showed_places_no_order(client, backends, seeded):
+    user = await signed_in_with_cart(client, backends, [CartLine(EC2, 1)])
+    page = await text(await client.get("/checkout"))
+    token = await csrf_token(client)
+    form = {**ADDRESS, "idempotency_key": idempotency_key(page)}
+    response = await client.post("/checkout", form=form, headers=htmx(token))
+    assert response.status_code == 409
+    orders, _ = await backends.orders.list_for_user(user.user_id)
+    assert orders == []
