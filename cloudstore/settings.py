@@ -56,9 +56,9 @@ def parse_rate_limit(name: str, raw: str | RateLimit) -> RateLimit:
     return RateLimit(count, multiple * PERIOD_SECONDS[period])
 
 
-DEFAULT_LOGIN_LIMIT = RateLimit(5, 60)
-# An IP may be a whole office behind NAT: it gets more room than one account.
-DEFAULT_LOGIN_IP_LIMIT = RateLimit(20, 60)
+# Issue 11: ten failed logins per account and per client, ten registrations per client, an hour.
+DEFAULT_LOGIN_LIMIT = RateLimit(10, 3600)
+DEFAULT_REGISTER_LIMIT = RateLimit(10, 3600)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +114,11 @@ class Settings:
     low_stock_badge: int = 10
     # Failed logins per account, and per client address, before a 429 (a moving window).
     login_limit: RateLimit = DEFAULT_LOGIN_LIMIT
-    login_ip_limit: RateLimit = DEFAULT_LOGIN_IP_LIMIT
-    # Registrations per client address; None: no limit.
-    register_limit: RateLimit | None = None
+    # Failed logins per client address when it should differ from LOGIN_LIMIT (an office
+    # behind one NAT address); None: LOGIN_LIMIT.
+    login_ip_limit: RateLimit | None = None
+    # Registration attempts per client address.
+    register_limit: RateLimit = DEFAULT_REGISTER_LIMIT
 
     def __post_init__(self) -> None:
         # Overrides may give limits as text ("100/minute"), as the environment does.
@@ -124,6 +126,11 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not isinstance(value, RateLimit):
                 object.__setattr__(self, name, parse_rate_limit(name.upper(), value))
+
+    @property
+    def login_client_limit(self) -> RateLimit:
+        """Failed logins per client address: LOGIN_IP_LIMIT if set, else LOGIN_LIMIT."""
+        return self.login_ip_limit or self.login_limit
 
     @property
     def embedded_postgres(self) -> bool:
@@ -164,7 +171,7 @@ class Settings:
             value = values.get(name)
             return value.strip() if value and value.strip() else None
 
-        def rate(name: str, default: RateLimit | None) -> RateLimit | None:
+        def rate(name: str, default):
             raw = get(name)
             return default if raw is None else parse_rate_limit(name, raw)
 
@@ -219,8 +226,8 @@ class Settings:
             low_stock_threshold=number("LOW_STOCK_THRESHOLD", int, 5),
             low_stock_badge=number("LOW_STOCK_BADGE", int, 10),
             login_limit=rate("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT),
-            login_ip_limit=rate("LOGIN_IP_LIMIT", DEFAULT_LOGIN_IP_LIMIT),
-            register_limit=rate("REGISTER_LIMIT", None),
+            login_ip_limit=rate("LOGIN_IP_LIMIT", None),
+            register_limit=rate("REGISTER_LIMIT", DEFAULT_REGISTER_LIMIT),
         )
 
     def validate(self) -> Settings:

@@ -1,22 +1,33 @@
 """CSRF defence for requests that ride the session cookie.
 
-A double-submit token: a random value in an HttpOnly `cs_csrf` cookie that pages echo in the
-`X-CSRF-Token` header (htmx) or a `csrf_token` form field. API calls that authenticate with the
-session cookie instead of a Bearer token may instead prove they come from our own pages with a
-same-origin `Origin` header. Bearer calls are exempt: a browser never adds that header by itself.
+The token is bound to the session, so a cookie and field an attacker chooses (or plants)
+never match:
+- signed in: HMAC(secret, "session:" + the session id in the session cookie's token);
+- not signed in: HMAC(secret, "anonymous:" + a random pre-session value kept in the HttpOnly
+  `cs_csrf` cookie). A planted `cs_csrf` only yields a token the attacker cannot compute.
+Logging in gives a new session (so a new token) and a new pre-session value; logging out
+ends the session and also replaces the pre-session value.
+
+Pages echo the token in the `X-CSRF-Token` header (htmx) or a `csrf_token` form field. API
+calls that authenticate with the session cookie instead of a Bearer token may instead prove
+they come from our own pages with a same-origin `Origin` header. Bearer calls are exempt: a
+browser never adds that header by itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
+import secrets
 from urllib.parse import urlsplit
 
-from quart import request
+from quart import current_app, g, request
 
-from cloudstore.domain.errors import ErrorCode, Forbidden
+from cloudstore.domain.errors import ErrorCode, Forbidden, Unauthorized
+from cloudstore.web.cookies import CSRF_COOKIE, SESSION_COOKIE, read_cookie
 
-CSRF_COOKIE = "cs_csrf"
+__all__ = ["CSRF_COOKIE"]
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 CSRF_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -24,9 +35,68 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXPIRED = "This form has expired. Please reload the page and try again."
 
 
+# --- the token bound to the session --------------------------------------------------------
+
+
+def _tokens():
+    return current_app.extensions["cloudstore"].tokens
+
+
+def _sign(purpose: str, value: str) -> str:
+    digest = hmac.new(_tokens().secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256)
+    return digest.hexdigest()
+
+
+def session_id_of_cookie() -> str | None:
+    """The session id in the session cookie's token, if its signature and expiry hold
+    (whether the session is still alive does not matter here: the token stays the same
+    for the page that shows it and the request that sends it back)."""
+    token = read_cookie(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return _tokens().verify(token).session_id
+    except Unauthorized:
+        return None
+
+
+def pre_session_value() -> str | None:
+    value = read_cookie(CSRF_COOKIE) or ""
+    return value if CSRF_PATTERN.match(value) else None
+
+
+def new_pre_session_value() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def expected_token(pre_session: str | None = None) -> str | None:
+    """The token this request must carry: bound to its session, else to its pre-session
+    value (`pre_session` overrides the cookie's, for a page that is about to set one)."""
+    session_id = session_id_of_cookie()
+    if session_id:
+        return _sign("session", session_id)
+    value = pre_session or pre_session_value()
+    return _sign("anonymous", value) if value else None
+
+
+def token_for_page() -> str:
+    """The token a page hands out; when the visitor has neither a session nor a pre-session
+    value yet, a new value is made (`g.csrf_pre_session`, set as a cookie by the page)."""
+    if "csrf_token" not in g:
+        token = expected_token(g.get("csrf_pre_session"))
+        if token is None:
+            g.csrf_pre_session = new_pre_session_value()
+            token = expected_token(g.csrf_pre_session)
+        g.csrf_token = token
+    return g.csrf_token
+
+
 def token_matches(sent: str) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    return bool(CSRF_PATTERN.match(cookie)) and hmac.compare_digest(cookie, sent)
+    expected = expected_token()
+    return bool(expected and sent) and hmac.compare_digest(expected, sent)
+
+
+# --- checks -----------------------------------------------------------------------------------
 
 
 def same_origin() -> bool:
@@ -44,7 +114,7 @@ async def check_form_request() -> None:
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent:
         sent = (await request.form).get(CSRF_FIELD, "")
-    if not token_matches(sent):
+    if not token_matches(str(sent)):
         raise Forbidden(EXPIRED, code=ErrorCode.CSRF_FAILED)
 
 

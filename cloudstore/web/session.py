@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from functools import wraps
 
-from quart import current_app, g, request
+from quart import Response, current_app, g, request
 
 from cloudstore.domain.errors import ErrorCode, Forbidden, Unauthorized
 from cloudstore.shop.accounts import user_for_token
 from cloudstore.stores.users import User
-from cloudstore.web.csrf import check_cookie_api_request
+from cloudstore.web.cookies import SESSION_COOKIE, cookie_name, read_cookie
+from cloudstore.web.csrf import check_cookie_api_request, new_pre_session_value
 
-SESSION_COOKIE = "cs_session"
+__all__ = ["SESSION_COOKIE"]
 
 
 def backends():
@@ -26,8 +27,13 @@ def bearer_token() -> str | None:
     return None
 
 
+def cookie_token() -> str | None:
+    """The browser's session token (the `__Host-` cookie over HTTPS)."""
+    return read_cookie(SESSION_COOKIE)
+
+
 def request_token() -> str | None:
-    return bearer_token() or request.cookies.get(SESSION_COOKIE) or None
+    return bearer_token() or cookie_token()
 
 
 async def current_user(required: bool = True) -> User | None:
@@ -68,3 +74,38 @@ def admin_required(view):
         return await view(*args, **kwargs)
 
     return wrapper
+
+
+# --- the session cookie ---------------------------------------------------------------------
+
+
+def rotate_csrf() -> None:
+    """At login and logout: a new CSRF pre-session value, set on this response (by
+    pages.common.finish_response, after every request)."""
+    g.csrf_pre_session = new_pre_session_value()
+    g.pop("csrf_token", None)
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    """Sign the browser in with `token`; the CSRF token changes with the session."""
+    rotate_csrf()
+    response.set_cookie(
+        cookie_name(SESSION_COOKIE),
+        token,
+        max_age=backends().tokens.max_age_seconds,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    rotate_csrf()
+    response.delete_cookie(
+        cookie_name(SESSION_COOKIE),
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )

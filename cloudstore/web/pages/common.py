@@ -4,22 +4,25 @@ token, one-shot notices across a redirect, and safe `next` URLs."""
 from __future__ import annotations
 
 import json
-import secrets
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from quart import Response, g, make_response, redirect, request, url_for
 
+from cloudstore.web.cookies import CSRF_COOKIE, NOTICE_COOKIE, cookie_name
 from cloudstore.web.csrf import (  # noqa: F401 - SAFE_METHODS is re-exported for admin pages
-    CSRF_COOKIE,
-    CSRF_PATTERN,
     SAFE_METHODS,
     check_form_request,
+    token_for_page,
 )
 from cloudstore.web.rendering import render, render_blocks
-from cloudstore.web.session import SESSION_COOKIE, backends
+from cloudstore.web.session import (  # noqa: F401 - re-exported for the page views
+    backends,
+    clear_session_cookie,
+    rotate_csrf,
+    set_session_cookie,
+)
 
 CSRF_MAX_AGE = 60 * 60 * 24 * 30
-NOTICE_COOKIE = "cs_notice"
 NOTICE_KINDS = ("success", "info", "warning", "error")
 
 
@@ -96,19 +99,13 @@ def login_url(next_path: str | None = None) -> str:
     return url_for("pages.account.login") + "?" + urlencode({"next": safe_next(target)})
 
 
-# --- CSRF: a double-submit token ----------------------------------------------------------
+# --- CSRF: a token bound to the session (web/csrf.py) ----------------------------------------
 
 
 def csrf_token() -> str:
-    """This browser's token: a random value kept in an HttpOnly cookie, echoed by every
-    state-changing request in a header (htmx, from `hx-headers` on <body>) or a form field."""
-    if "csrf_token" not in g:
-        existing = request.cookies.get(CSRF_COOKIE, "")
-        if CSRF_PATTERN.match(existing):
-            g.csrf_token, g.csrf_new = existing, False
-        else:
-            g.csrf_token, g.csrf_new = secrets.token_urlsafe(32), True
-    return g.csrf_token
+    """This visitor's token, echoed by every state-changing request in a header (htmx, from
+    `hx-headers` on <body>) or a form field."""
+    return token_for_page()
 
 
 check_csrf = check_form_request
@@ -117,33 +114,23 @@ check_csrf = check_form_request
 # --- cookies --------------------------------------------------------------------------------
 
 
-def set_session_cookie(response: Response, token: str) -> None:
+def notify(response: Response, text: str, kind: str = "success") -> Response:
+    """A toast shown on the next full page (after a redirect)."""
+    value = quote(json.dumps({"kind": kind, "text": text[:300]}))
     response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=backends().tokens.max_age_seconds,
+        cookie_name(NOTICE_COOKIE),
+        value,
+        max_age=60,
         httponly=True,
         samesite="Lax",
         secure=request.is_secure,
         path="/",
     )
-
-
-def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")
-
-
-def notify(response: Response, text: str, kind: str = "success") -> Response:
-    """A toast shown on the next full page (after a redirect)."""
-    value = quote(json.dumps({"kind": kind, "text": text[:300]}))
-    response.set_cookie(
-        NOTICE_COOKIE, value, max_age=60, httponly=True, samesite="Lax", secure=request.is_secure
-    )
     return response
 
 
 def pending_notice() -> dict | None:
-    raw = request.cookies.get(NOTICE_COOKIE)
+    raw = request.cookies.get(cookie_name(NOTICE_COOKIE))
     if not raw:
         return None
     g.notice_shown = True
@@ -156,18 +143,20 @@ def pending_notice() -> dict | None:
 
 
 def finish_response(response: Response) -> Response:
-    """After every page request: persist a new CSRF token, drop a shown notice."""
-    if g.get("csrf_new"):
+    """After every page request: persist a new CSRF pre-session value, drop a shown notice."""
+    if g.get("csrf_pre_session"):
         response.set_cookie(
-            CSRF_COOKIE,
-            g.csrf_token,
+            cookie_name(CSRF_COOKIE),
+            g.csrf_pre_session,
             max_age=CSRF_MAX_AGE,
             httponly=True,
             samesite="Lax",
             secure=request.is_secure,
+            path="/",
         )
-    if g.get("notice_shown") and NOTICE_COOKIE not in _cookies_set(response):
-        response.delete_cookie(NOTICE_COOKIE)
+    notice = cookie_name(NOTICE_COOKIE)
+    if g.get("notice_shown") and notice not in _cookies_set(response):
+        response.delete_cookie(notice, path="/", secure=request.is_secure)
     return response
 
 

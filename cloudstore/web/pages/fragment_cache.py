@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from markupsafe import Markup
 from quart import g, request
 
-from cloudstore.web.pages.common import NOTICE_COOKIE, csrf_token, is_htmx
+from cloudstore.web.cookies import NOTICE_COOKIE, cookie_name
+from cloudstore.web.pages.common import csrf_token, is_htmx
 from cloudstore.web.session import request_token
 from cloudstore.web.snapshot_cache import snapshot_cache
 
@@ -33,7 +34,7 @@ def anonymous_visit() -> bool:
         request.method == "GET"
         and not is_htmx()
         and request_token() is None
-        and NOTICE_COOKIE not in request.cookies
+        and cookie_name(NOTICE_COOKIE) not in request.cookies
     )
 
 
@@ -49,7 +50,7 @@ async def shared_fragment(
     if html is None:
         html = await _render_with_placeholder(render)
         cache.put(snapshot, key, html)
-    # Rendered (escaped) HTML; the token matches CSRF_PATTERN (URL-safe base64).
+    # Rendered (escaped) HTML; the token is hex (web/csrf.py), safe anywhere in it.
     return Markup(html.replace(TOKEN_PLACEHOLDER, csrf_token()))  # noqa: S704
 
 
