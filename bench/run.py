@@ -284,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
                 "CLOUDSTORE_DATA_DIR": str(tmp / "data"),
                 "LOG_LEVEL": "WARNING",
                 "BCRYPT_ROUNDS": os.environ.get("BCRYPT_ROUNDS", "12"),
+                # Every benchmark client is one address: raise the per-client limits.
+                "LOGIN_LIMIT": os.environ.get("LOGIN_LIMIT", "100000/hour"),
+                "REGISTER_LIMIT": os.environ.get("REGISTER_LIMIT", "100000/hour"),
                 "PYTHONPATH": str(ROOT),
             }
             products = tmp / "products.json"
