@@ -286,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
                 "BCRYPT_ROUNDS": os.environ.get("BCRYPT_ROUNDS", "12"),
                 # One buyer may place many orders in a run: lift the open-orders cap.
                 "MAX_PENDING_ORDERS": "1000000",
+                # Every benchmark client is one address: raise the per-client limits.
+                "LOGIN_LIMIT": os.environ.get("LOGIN_LIMIT", "100000/hour"),
+                "REGISTER_LIMIT": os.environ.get("REGISTER_LIMIT", "100000/hour"),
                 "PYTHONPATH": str(ROOT),
             }
             products = tmp / "products.json"

@@ -1,4 +1,7 @@
-"""Passwords (bcrypt, always off the event loop) and session tokens (JWT, HS256)."""
+"""Passwords (bcrypt, always off the event loop) and session tokens (JWT, HS256).
+
+A token names its server-side session in the `sid` claim; tokens without one (issued before
+sessions lived in PostgreSQL) are refused."""
 
 from __future__ import annotations
 
@@ -25,31 +28,33 @@ MAX_EMAIL_LENGTH = 254  # RFC 5321
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises past it
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]{1,185}\.[^@\s.\x00]{2,63}$")
 ALGORITHM = "HS256"
+SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 HASH_THREAD_NICENESS = 10  # relative to the worker; 10 gets about a tenth of a busy CPU
 
 
 def normalize_email(email: str) -> str:
+    """The email as typed (without surrounding spaces), if it is a valid address. Its
+    identity for lookups is `domain.accounts.email_key`."""
     email = email.strip()
     if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
         raise InvalidInput(
             "email is not a valid email address", code=ErrorCode.INVALID, field="email"
         )
-    local, domain = email.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"
+    return email
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters",
+            f"{field} must be at least {MIN_PASSWORD_LENGTH} characters",
             code=ErrorCode.INVALID,
-            field="password",
+            field=field,
         )
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         raise InvalidInput(
-            f"password must be at most {MAX_PASSWORD_BYTES} bytes",
+            f"{field} must be at most {MAX_PASSWORD_BYTES} bytes",
             code=ErrorCode.TOO_LONG,
-            field="password",
+            field=field,
         )
 
 
@@ -99,6 +104,7 @@ class TokenClaims:
     email: str
     role: str
     issued_at: datetime
+    session_id: str
 
 
 class TokenService:
@@ -106,14 +112,18 @@ class TokenService:
         self.secret = secret
         self.expiry = timedelta(hours=expiry_hours)
 
-    def issue(self, user_id: str, email: str, role: str) -> str:
+    def issue(
+        self, user_id: str, email: str, role: str, session_id: str, expires_at: datetime
+    ) -> str:
+        """A token for the session `session_id`, ending when the session does."""
         now = datetime.now(UTC)
         claims = {
             "sub": user_id,
+            "sid": session_id,
             "email": email,
             "role": role,
             "iat": now,
-            "exp": now + self.expiry,
+            "exp": expires_at,
         }
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
@@ -129,12 +139,26 @@ class TokenService:
             raise Unauthorized("token has expired", code=ErrorCode.TOKEN_INVALID) from None
         except jwt.PyJWTError:
             raise Unauthorized("token is invalid", code=ErrorCode.TOKEN_INVALID) from None
+        if "sid" not in claims:
+            raise Unauthorized(
+                "token is from before server-side sessions; please log in again",
+                code=ErrorCode.TOKEN_INVALID,
+            )
+        session_id = claims["sid"]
+        if not isinstance(session_id, str) or not SESSION_ID_PATTERN.match(session_id):
+            raise Unauthorized("token is invalid", code=ErrorCode.TOKEN_INVALID)
         return TokenClaims(
             user_id=str(claims["sub"]),
             email=str(claims.get("email", "")),
             role=str(claims.get("role", "customer")),
             issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+            session_id=session_id,
         )
+
+    @property
+    def expires_at(self) -> datetime:
+        """When a session started now ends (its tokens' `exp`)."""
+        return datetime.now(UTC) + self.expiry
 
     @property
     def max_age_seconds(self) -> int:

@@ -13,14 +13,16 @@ from botocore.exceptions import ClientError
 
 from cloudstore.auth import PasswordHasher, TokenService
 from cloudstore.domain.errors import BackendUnavailable
-from cloudstore.login_throttle import LoginThrottle
 from cloudstore.settings import Settings
+from cloudstore.shop.throttle import LoginThrottle
 from cloudstore.stores.carts import CartStore
 from cloudstore.stores.catalog import CatalogStore
 from cloudstore.stores.dynamo import Dynamo
 from cloudstore.stores.idempotency import IdempotencyStore
 from cloudstore.stores.orders import OrderStore
 from cloudstore.stores.postgres import Postgres
+from cloudstore.stores.sessions import SessionCache, SessionStore
+from cloudstore.stores.throttle import AttemptCounters
 from cloudstore.stores.users import UserCache, UserStore
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,10 @@ class Backends:
     carts: CartStore
     orders: OrderStore
     tokens: TokenService
+    sessions: SessionStore
+    login_throttle: LoginThrottle
     user_cache: UserCache = field(default_factory=UserCache)
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    session_cache: SessionCache = field(default_factory=SessionCache)
     _hasher: PasswordHasher | None = field(default=None, repr=False)
     _setup_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -62,8 +66,12 @@ class Backends:
                 dynamo, settings.orders_table, settings.products_table, settings.cart_table
             ),
             tokens=TokenService(settings.jwt_secret_key, settings.jwt_expiry_hours),
+            sessions=SessionStore(postgres),
             login_throttle=LoginThrottle(
-                settings.login_limit, settings.login_ip_limit, settings.register_limit
+                AttemptCounters(postgres, settings.jwt_secret_key),
+                per_account=settings.login_limit,
+                per_client=settings.login_client_limit,
+                registrations_per_client=settings.register_limit,
             ),
         )
 

@@ -1,4 +1,5 @@
-"""`cloudstore serve | seed | create-admin | migrate | init-db` (also `python -m cloudstore`)."""
+"""`cloudstore serve | seed | create-admin | disable-user | enable-user | set-role | migrate |
+init-db` (also `python -m cloudstore`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cloudstore.domain.accounts import ROLES
 from cloudstore.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -215,6 +217,47 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _account_command(action, describe) -> int:
+    """Run `action(backends)` on the account tools' backends and print `describe(user)`."""
+    from cloudstore.embedded import embedded_backends
+
+    with embedded_backends(_settings(), reuse_running=True) as settings:
+        asyncio.run(_bootstrap(settings, None))
+        user = asyncio.run(_with_backends(settings, action))
+    print(describe(user))
+    return 0
+
+
+def disable_user(args: argparse.Namespace) -> int:
+    from cloudstore.shop.accounts import disable_user as disable
+
+    return _account_command(
+        lambda b: disable(b, args.email),
+        lambda user: f"{user.email} is disabled ({user.user_id}); its sessions are ended",
+    )
+
+
+def enable_user(args: argparse.Namespace) -> int:
+    from cloudstore.shop.accounts import enable_user as enable
+
+    return _account_command(
+        lambda b: enable(b, args.email),
+        lambda user: f"{user.email} is enabled ({user.user_id}); it may log in again",
+    )
+
+
+def set_role(args: argparse.Namespace) -> int:
+    from cloudstore.shop.accounts import set_role as change_role
+
+    return _account_command(
+        lambda b: change_role(b, args.email, args.role),
+        lambda user: (
+            f"{user.email} is now {'an' if user.role == 'admin' else 'a'} "
+            f"{user.role} ({user.user_id})"
+        ),
+    )
+
+
 def migrate(args: argparse.Namespace) -> int:
     from cloudstore.embedded import embedded_backends
 
@@ -270,6 +313,21 @@ def parser() -> argparse.ArgumentParser:
     admin_cmd.add_argument("--password", required=True)
     admin_cmd.add_argument("--name")
     admin_cmd.set_defaults(func=create_admin)
+
+    disable_cmd = commands.add_parser(
+        "disable-user", help="switch an account off: its logins fail, its sessions end"
+    )
+    disable_cmd.add_argument("--email", required=True)
+    disable_cmd.set_defaults(func=disable_user)
+
+    enable_cmd = commands.add_parser("enable-user", help="switch a disabled account back on")
+    enable_cmd.add_argument("--email", required=True)
+    enable_cmd.set_defaults(func=enable_user)
+
+    role_cmd = commands.add_parser("set-role", help="make an account an admin or a customer")
+    role_cmd.add_argument("--email", required=True)
+    role_cmd.add_argument("role", choices=ROLES)
+    role_cmd.set_defaults(func=set_role)
 
     migrate_cmd = commands.add_parser(
         "migrate", help="apply pending PostgreSQL migrations and DynamoDB tables/indexes"

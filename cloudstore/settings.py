@@ -60,9 +60,9 @@ def parse_rate_limit(name: str, raw: str | RateLimit) -> RateLimit:
     return RateLimit(count, multiple * PERIOD_SECONDS[period])
 
 
-DEFAULT_LOGIN_LIMIT = RateLimit(5, 60)
-# An IP may be a whole office behind NAT: it gets more room than one account.
-DEFAULT_LOGIN_IP_LIMIT = RateLimit(20, 60)
+# Issue 11: ten failed logins per account and per client, ten registrations per client, an hour.
+DEFAULT_LOGIN_LIMIT = RateLimit(10, 3600)
+DEFAULT_REGISTER_LIMIT = RateLimit(10, 3600)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +118,11 @@ class Settings:
     low_stock_badge: int = 10
     # Failed logins per account, and per client address, before a 429 (a moving window).
     login_limit: RateLimit = DEFAULT_LOGIN_LIMIT
-    login_ip_limit: RateLimit = DEFAULT_LOGIN_IP_LIMIT
-    # Registrations per client address; None: no limit.
-    register_limit: RateLimit | None = None
+    # Failed logins per client address when it should differ from LOGIN_LIMIT (an office
+    # behind one NAT address); None: LOGIN_LIMIT.
+    login_ip_limit: RateLimit | None = None
+    # Registration attempts per client address.
+    register_limit: RateLimit = DEFAULT_REGISTER_LIMIT
     # Open (pending) orders a customer may hold at once: unpaid orders hold stock.
     max_pending_orders: int = 5
 
@@ -134,6 +136,11 @@ class Settings:
     # The shop's one absolute base URL (https://shop.example.com): links in mail and payment
     # callbacks; the only host a redirect may name. Unset: redirects are relative.
     public_url: str | None = None
+
+    @property
+    def login_client_limit(self) -> RateLimit:
+        """Failed logins per client address: LOGIN_IP_LIMIT if set, else LOGIN_LIMIT."""
+        return self.login_ip_limit or self.login_limit
 
     @property
     def embedded_postgres(self) -> bool:
@@ -260,8 +267,8 @@ class Settings:
             low_stock_threshold=number("LOW_STOCK_THRESHOLD", int, 5),
             low_stock_badge=number("LOW_STOCK_BADGE", int, 10),
             login_limit=rate("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT),
-            login_ip_limit=rate("LOGIN_IP_LIMIT", DEFAULT_LOGIN_IP_LIMIT),
-            register_limit=rate("REGISTER_LIMIT", None),
+            login_ip_limit=rate("LOGIN_IP_LIMIT", None),
+            register_limit=rate("REGISTER_LIMIT", DEFAULT_REGISTER_LIMIT),
             public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
             max_pending_orders=number("MAX_PENDING_ORDERS", int, 5),
         )

@@ -90,6 +90,15 @@ async def app(settings):
 
 
 @pytest.fixture
+async def second_app(settings):
+    """Another instance of the same shop (its database, tables and secret), with memory of
+    its own: what one instance does, the other must see."""
+    app = create_app(settings)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
 def backends(app):
     return app.extensions["cloudstore"]
 

@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     TOKEN_INVALID = "token_invalid"  # noqa: S105 - an error code, not a secret
     ACCOUNT_GONE = "account_gone"
+    ACCOUNT_NOT_FOUND = "account_not_found"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an error code, not a secret
     EMAIL_TAKEN = "email_taken"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     FORBIDDEN = "forbidden"

@@ -1,25 +1,22 @@
-"""Registering, logging in, and turning a token back into a user."""
+"""Accounts: registering, logging in and out, passwords, turning a token back into a user,
+and what an operator does to an account (disable, enable, set its role)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.backends import Backends
-from cloudstore.domain.accounts import MAX_NAME_LENGTH, clean_name
-from cloudstore.domain.errors import ErrorCode, Unauthorized
+from cloudstore.domain.accounts import MAX_NAME_LENGTH, ROLES, clean_name, email_key
+from cloudstore.domain.errors import ErrorCode, InvalidInput, NotFound, Unauthorized
+from cloudstore.shop import sessions
+from cloudstore.shop.sessions import Session
 from cloudstore.stores.users import User
 
-__all__ = ["MAX_NAME_LENGTH", "clean_name"]
+__all__ = ["MAX_NAME_LENGTH", "Session", "clean_name"]
 INVALID_LOGIN = "invalid email or password"
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    user: User
-    token: str
+WRONG_CURRENT_PASSWORD = "current_password is not this account's password"  # noqa: S105
 
 
 def new_user_id() -> str:
@@ -29,47 +26,148 @@ def new_user_id() -> str:
 async def register(
     backends: Backends, *, name: str, email: str, password: str, client_ip: str | None = None
 ) -> Session:
-    """A new customer account, signed in. Attempts per client are limited (REGISTER_LIMIT)."""
+    """A new customer account, signed in. Attempts per client are limited (REGISTER_LIMIT).
+    An email that has the key of an existing account (any case, any Unicode spelling) is
+    taken."""
     name = clean_name(name)
     await backends.login_throttle.registration(client_ip)
     email = normalize_email(email)
     check_password_rules(password)
     password_hash = await backends.hasher.hash(password)
-    user = await backends.users.create(new_user_id(), email, password_hash, name)
-    return Session(user, backends.tokens.issue(user.user_id, user.email, user.role))
+    user = await backends.users.create(new_user_id(), email, email_key(email), password_hash, name)
+    return await sessions.start(backends, user)
 
 
 async def login(
     backends: Backends, *, email: str, password: str, client_ip: str | None = None
 ) -> Session:
-    """Same message, and about the same time, whether or not the email exists. Failed
-    attempts are throttled per account and per client IP (429 with Retry-After)."""
-    await backends.login_throttle.check(email, client_ip)
-    user = await backends.users.by_email(email.strip())
+    """Same message, and about the same time, whether or not the email exists (or the
+    account is disabled). Each attempt counts against the account's and the client's
+    budget before the password is checked (429 with Retry-After when over either)."""
+    key = email_key(email)
+    attempt = await backends.login_throttle.password_attempt(key, client_ip)
+    user = await backends.users.by_email_key(key)
     if not await backends.hasher.verify(password, user.password_hash if user else None):
-        await backends.login_throttle.failed(email, client_ip)
         raise Unauthorized(INVALID_LOGIN, code=ErrorCode.INVALID_CREDENTIALS)
     assert user is not None
-    return Session(user, backends.tokens.issue(user.user_id, user.email, user.role))
+    if user.is_disabled:
+        raise Unauthorized(INVALID_LOGIN, code=ErrorCode.INVALID_CREDENTIALS)
+    await attempt.succeeded()
+    return await sessions.start(backends, user)
+
+
+async def logout(backends: Backends, token: str) -> None:
+    """End the session `token` belongs to (an invalid or ended token: nothing to end)."""
+    try:
+        claims = backends.tokens.verify(token)
+    except Unauthorized:
+        return
+    await sessions.end(backends, claims.session_id, claims.user_id)
+
+
+async def logout_everywhere(backends: Backends, user_id: str) -> None:
+    await sessions.end_all(backends, user_id)
+
+
+async def change_password(
+    backends: Backends,
+    token: str,
+    *,
+    current_password: str,
+    new_password: str,
+    client_ip: str | None = None,
+) -> Session:
+    """Re-password the account of `token`'s session. The device asking stays signed in with
+    a new session (the returned token); every other session, and the old token, end. The
+    current password is a guess like any login's: it counts against the same budget."""
+    claims = backends.tokens.verify(token)
+    user = await sessions.user_for(backends, claims)
+    assert user.email_key is not None, "a live session's account has its key"
+    attempt = await backends.login_throttle.password_attempt(user.email_key, client_ip)
+    if not await backends.hasher.verify(current_password, user.password_hash):
+        raise InvalidInput(
+            WRONG_CURRENT_PASSWORD, code=ErrorCode.WRONG_PASSWORD, field="current_password"
+        )
+    await attempt.succeeded()
+    check_password_rules(new_password, field="new_password")
+    updated = await backends.users.set_password(
+        user.user_id, await backends.hasher.hash(new_password)
+    )
+    if updated is None:
+        raise Unauthorized("the account no longer exists", code=ErrorCode.ACCOUNT_GONE)
+    backends.user_cache.put(updated)
+    session = await sessions.start(backends, updated)
+    await sessions.end_all(backends, user.user_id, keep=session.session_id)
+    return session
 
 
 async def create_admin(backends: Backends, *, email: str, password: str, name: str | None) -> User:
-    """Create an admin, or promote (and re-password) an existing account."""
+    """Create an admin, or promote (and re-password, ending its sessions) an existing
+    account."""
     email = normalize_email(email)
     check_password_rules(password)
     password_hash = await backends.hasher.hash(password)
-    existing = await backends.users.by_email(email)
+    existing = await backends.users.by_email_key(email_key(email))
     if existing is None:
         return await backends.users.create(
-            new_user_id(), email, password_hash, clean_name(name or "Administrator"), role="admin"
+            new_user_id(),
+            email,
+            email_key(email),
+            password_hash,
+            clean_name(name or "Administrator"),
+            role="admin",
         )
     await backends.users.set_password(existing.user_id, password_hash)
+    await sessions.end_all(backends, existing.user_id)
     if name:
         await update_profile(backends, existing.user_id, {"name": clean_name(name)})
     promoted = await backends.users.set_role(existing.user_id, "admin")
     assert promoted is not None
     backends.user_cache.forget(existing.user_id)
     return promoted
+
+
+async def _account(backends: Backends, email: str) -> User:
+    user = await backends.users.by_email_key(email_key(email))
+    if user is None:
+        raise NotFound(
+            f"no account has the email {email.strip()}", code=ErrorCode.ACCOUNT_NOT_FOUND
+        )
+    return user
+
+
+async def disable_user(backends: Backends, email: str) -> User:
+    """Switch an account off: its logins get the usual 401 and its sessions end (every
+    worker notices within sessions.RECHECK_SECONDS)."""
+    user = await _account(backends, email)
+    disabled = await backends.users.set_disabled(user.user_id, True)
+    assert disabled is not None
+    await sessions.end_all(backends, user.user_id)
+    backends.user_cache.forget(user.user_id)
+    return disabled
+
+
+async def enable_user(backends: Backends, email: str) -> User:
+    """Switch an account back on (its ended sessions stay ended: it logs in again)."""
+    user = await _account(backends, email)
+    enabled = await backends.users.set_disabled(user.user_id, False)
+    assert enabled is not None
+    backends.user_cache.forget(user.user_id)
+    return enabled
+
+
+async def set_role(backends: Backends, email: str, role: str) -> User:
+    """Make an account an admin or a customer; its sessions see the new role within
+    sessions.RECHECK_SECONDS."""
+    if role not in ROLES:
+        raise InvalidInput(
+            f"role must be one of {', '.join(ROLES)}", code=ErrorCode.INVALID, field="role"
+        )
+    user = await _account(backends, email)
+    changed = await backends.users.set_role(user.user_id, role)
+    assert changed is not None
+    backends.user_cache.forget(user.user_id)
+    return changed
 
 
 async def update_profile(
@@ -86,17 +184,5 @@ async def update_profile(
 
 
 async def user_for_token(backends: Backends, token: str) -> User:
-    claims = backends.tokens.verify(token)
-    cache = backends.user_cache
-    user = cache.get(claims.user_id)
-    if user is None:
-        user = await backends.users.by_id(claims.user_id)
-        if user is None:
-            raise Unauthorized("the account no longer exists", code=ErrorCode.ACCOUNT_GONE)
-        cache.put(user)
-    # A password change ends every session issued before it (iat has whole seconds).
-    if claims.issued_at.timestamp() < int(user.password_changed_at.timestamp()):
-        raise Unauthorized(
-            "token is no longer valid; please log in again", code=ErrorCode.TOKEN_INVALID
-        )
-    return user
+    """The account of a token whose session is alive; 401 otherwise."""
+    return await sessions.user_for(backends, backends.tokens.verify(token))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -29,6 +29,7 @@ from cloudstore.stores.migrations import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Postgres:
@@ -126,17 +127,31 @@ class Postgres:
     ) -> Any:
         """Run one statement under a deadline and return its first row (or None)."""
 
-        async def go() -> Any:
+        async def statement(conn: psycopg.AsyncConnection):
+            cursor_args = {"row_factory": row_factory} if row_factory else {}
+            async with conn.cursor(**cursor_args) as cur:
+                await cur.execute(query, params)
+                return await cur.fetchone() if cur.description else None
+
+        return await self._bounded(statement, transaction=False)
+
+    async def in_transaction(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
+        """`await work(conn)` inside one transaction, under the same deadline as a statement."""
+        return await self._bounded(work, transaction=True)
+
+    async def _bounded(self, work, *, transaction: bool):
+        async def go():
             if not self.schema_ready:
                 try:
                     await self.ensure_schema()
                 except MigrationError as error:
                     log.error("PostgreSQL migrations refused: %s", error)
                     raise BackendUnavailable("PostgreSQL") from error
-            cursor_args = {"row_factory": row_factory} if row_factory else {}
-            async with self.connection() as conn, conn.cursor(**cursor_args) as cur:
-                await cur.execute(query, params)
-                return await cur.fetchone() if cur.description else None
+            async with self.connection() as conn:
+                if not transaction:
+                    return await work(conn)
+                async with conn.transaction():
+                    return await work(conn)
 
         # On a hung server, cancelling the query can itself take seconds; answer at the
         # deadline and let the cancellation finish in the background.

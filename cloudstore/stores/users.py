@@ -9,6 +9,7 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import class_row
 
+from cloudstore.domain.accounts import email_key
 from cloudstore.domain.errors import Conflict, ErrorCode
 from cloudstore.stores.postgres import Postgres
 
@@ -30,10 +31,18 @@ class User:
     password_changed_at: datetime
     created_at: datetime
     updated_at: datetime
+    # The canonical form of the email (domain.accounts.email_key): None only for accounts
+    # the email_key migration disabled because an older one had the same key.
+    email_key: str | None = None
+    disabled_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
 
     def public(self) -> dict:
         """What the API shows of a user: never the password hash."""
@@ -75,23 +84,32 @@ class UserStore:
         return await self.db.fetchone(query, params, row_factory=class_row(User))
 
     async def create(
-        self, user_id: str, email: str, password_hash: str, name: str, role: str = "customer"
+        self,
+        user_id: str,
+        email: str,
+        email_key: str,
+        password_hash: str,
+        name: str,
+        role: str = "customer",
     ) -> User:
         try:
             user = await self._one(
-                f"INSERT INTO users (user_id, email, password_hash, name, role) "
-                f"VALUES (%s, %s, %s, %s, %s) RETURNING {COLUMNS}",
-                (user_id, email, password_hash, name, role),
+                f"INSERT INTO users (user_id, email, email_key, password_hash, name, role) "
+                f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}",
+                (user_id, email, email_key, password_hash, name, role),
             )
         except psycopg.errors.UniqueViolation:
             raise EmailTaken("an account with this email already exists") from None
         assert user is not None
         return user
 
+    async def by_email_key(self, email_key: str) -> User | None:
+        """The account whose canonical email is `email_key` (see domain.accounts)."""
+        return await self._one(f"SELECT {COLUMNS} FROM users WHERE email_key = %s", (email_key,))
+
     async def by_email(self, email: str) -> User | None:
-        return await self._one(
-            f"SELECT {COLUMNS} FROM users WHERE lower(email) = lower(%s)", (email,)
-        )
+        """The account for an email in any spelling that has its canonical key."""
+        return await self.by_email_key(email_key(email))
 
     async def by_id(self, user_id: str) -> User | None:
         return await self._one(f"SELECT {COLUMNS} FROM users WHERE user_id = %s", (user_id,))
@@ -114,6 +132,13 @@ class UserStore:
             (role, user_id),
         )
 
+    async def set_disabled(self, user_id: str, disabled: bool) -> User | None:
+        return await self._one(
+            f"UPDATE users SET disabled_at = CASE WHEN %s THEN coalesce(disabled_at, now()) END, "
+            f"updated_at = now() WHERE user_id = %s RETURNING {COLUMNS}",
+            (disabled, user_id),
+        )
+
     async def set_password(self, user_id: str, password_hash: str) -> User | None:
         return await self._one(
             f"UPDATE users SET password_hash = %s, password_changed_at = now(), "
@@ -126,7 +151,7 @@ class UserCache:
     """A few seconds of memory for token → user lookups, so an authenticated page view does
     not always cost a PostgreSQL round trip."""
 
-    def __init__(self, ttl_seconds: float = 5.0, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl_seconds: float = 2.0, max_entries: int = 10_000) -> None:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._entries: dict[str, tuple[float, User]] = {}

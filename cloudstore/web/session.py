@@ -7,14 +7,16 @@ from functools import wraps
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 from quart import current_app, g, request
+from quart.typing import ResponseTypes
 
 from cloudstore.backends import Backends
 from cloudstore.domain.errors import ErrorCode, Forbidden, Unauthorized
 from cloudstore.shop.accounts import user_for_token
 from cloudstore.stores.users import User
-from cloudstore.web.html.csrf import check_cookie_api_request
+from cloudstore.web.cookies import SESSION_COOKIE, cookie_name, read_cookie
+from cloudstore.web.html.csrf import check_cookie_api_request, new_pre_session_value
 
-SESSION_COOKIE = "cs_session"
+__all__ = ["SESSION_COOKIE"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,8 +34,21 @@ def bearer_token() -> str | None:
     return None
 
 
+def cookie_token() -> str | None:
+    """The browser's session token (the `__Host-` cookie over HTTPS)."""
+    return read_cookie(SESSION_COOKIE)
+
+
 def request_token() -> str | None:
-    return bearer_token() or request.cookies.get(SESSION_COOKIE) or None
+    return bearer_token() or cookie_token()
+
+
+def signed_in_token() -> str:
+    """The token of a request that `login_required` let through."""
+    token = request_token()
+    if token is None:
+        raise Unauthorized("authentication required", code=ErrorCode.AUTH_REQUIRED)
+    return token
 
 
 @overload
@@ -82,3 +97,38 @@ def admin_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any
         return await view(*args, **kwargs)
 
     return wrapper
+
+
+# --- the session cookie ---------------------------------------------------------------------
+
+
+def rotate_csrf() -> None:
+    """At login and logout: a new CSRF pre-session value, set on this response (by
+    web/html/csrf.persist_new_token, after every request)."""
+    g.csrf_pre_session = new_pre_session_value()
+    g.pop("csrf_token", None)
+
+
+def set_session_cookie(response: ResponseTypes, token: str) -> None:
+    """Sign the browser in with `token`; the CSRF token changes with the session."""
+    rotate_csrf()
+    response.set_cookie(
+        cookie_name(SESSION_COOKIE),
+        token,
+        max_age=backends().tokens.max_age_seconds,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: ResponseTypes) -> None:
+    rotate_csrf()
+    response.delete_cookie(
+        cookie_name(SESSION_COOKIE),
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )

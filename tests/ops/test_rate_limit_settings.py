@@ -25,12 +25,20 @@ def test_a_malformed_limit_is_refused_naming_the_variable(raw):
         parse_rate_limit("LOGIN_LIMIT", raw)
 
 
-def test_the_defaults_are_todays_limits():
+def test_the_defaults_are_ten_an_hour_per_account_and_per_client():
     settings = Settings.from_env({}, env_file=None)
-    assert (settings.login_limit, settings.login_ip_limit, settings.register_limit) == (
-        RateLimit(5, 60),
-        RateLimit(20, 60),
-        None,
+    assert (settings.login_limit, settings.login_client_limit, settings.register_limit) == (
+        RateLimit(10, 3600),
+        RateLimit(10, 3600),
+        RateLimit(10, 3600),
+    )
+
+
+def test_login_ip_limit_sets_the_per_client_login_limit_apart():
+    settings = Settings.from_env({"LOGIN_IP_LIMIT": "50/hour"}, env_file=None)
+    assert (settings.login_limit, settings.login_client_limit) == (
+        RateLimit(10, 3600),
+        RateLimit(50, 3600),
     )
 
 

@@ -162,6 +162,18 @@ class LoginBody(Body):
     password: Annotated[StrictStr, StringConstraints(max_length=1024, pattern=NO_CONTROL)]
 
 
+class PasswordChangeBody(Body):
+    current_password: Annotated[StrictStr, StringConstraints(max_length=1024, pattern=NO_CONTROL)]
+    new_password: Annotated[
+        StrictStr, StringConstraints(min_length=6, max_length=72, pattern=NO_CONTROL)
+    ]
+
+
+class TokenOut(BaseModel):
+    success: bool
+    token: str
+
+
 class UserOut(BaseModel):
     user_id: str
     email: str

@@ -13,6 +13,10 @@ ERROR_RESPONSE = {
 }
 
 
+# Operations that answer 204 with no body (quart-schema documents bodies only).
+NO_CONTENT = {("/api/auth/logout", "post"), ("/api/auth/logout-all", "post")}
+
+
 class ShopOpenAPI(OpenAPIProvider):
     def generate_rules(self):
         """Document the JSON API, not the HTML pages."""
@@ -24,6 +28,10 @@ class ShopOpenAPI(OpenAPIProvider):
         document = super().schema(*args, **kwargs)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        for path, method in NO_CONTENT:
+            operation = document.get("paths", {}).get(path, {}).get(method)
+            if operation is not None:
+                operation.setdefault("responses", {})["204"] = {"description": "No content"}
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
                 if not isinstance(operation, dict) or "responses" not in operation:

@@ -26,9 +26,10 @@ from markupsafe import Markup
 from quart import current_app, g, request
 
 from cloudstore.domain.catalog import CatalogIndex, Page, Product
+from cloudstore.web.cookies import NOTICE_COOKIE, cookie_name
 from cloudstore.web.html.csrf import csrf_token
 from cloudstore.web.html.rendering import render, render_alone
-from cloudstore.web.html.responses import NOTICE_COOKIE, is_htmx
+from cloudstore.web.html.responses import is_htmx
 from cloudstore.web.html.snapshot_cache import SnapshotCache
 from cloudstore.web.session import backends, request_token
 
@@ -120,7 +121,7 @@ def anonymous_visit() -> bool:
         request.method == "GET"
         and not is_htmx()
         and request_token() is None
-        and NOTICE_COOKIE not in request.cookies
+        and cookie_name(NOTICE_COOKIE) not in request.cookies
     )
 
 

@@ -11,10 +11,14 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from quart import Response, g, make_response, redirect, request, url_for
 from quart.typing import ResponseTypes
 
+from cloudstore.web.cookies import NOTICE_COOKIE, cookie_name
 from cloudstore.web.html.rendering import render, render_block, render_blocks
-from cloudstore.web.session import SESSION_COOKIE, backends
+from cloudstore.web.session import (  # noqa: F401 - re-exported for the page views
+    backends,
+    clear_session_cookie,
+    set_session_cookie,
+)
 
-NOTICE_COOKIE = "cs_notice"
 NOTICE_KINDS = ("success", "info", "warning", "error")
 
 
@@ -134,13 +138,19 @@ def notify(response: ResponseTypes, text: str, kind: str = "success") -> Respons
     """A toast shown on the next full page (after a redirect)."""
     value = quote(json.dumps({"kind": kind, "text": text[:300]}))
     response.set_cookie(
-        NOTICE_COOKIE, value, max_age=60, httponly=True, samesite="Lax", secure=request.is_secure
+        cookie_name(NOTICE_COOKIE),
+        value,
+        max_age=60,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
     )
     return response
 
 
 def pending_notice() -> dict | None:
-    raw = request.cookies.get(NOTICE_COOKIE)
+    raw = request.cookies.get(cookie_name(NOTICE_COOKIE))
     if not raw:
         return None
     g.notice_shown = True
@@ -154,28 +164,10 @@ def pending_notice() -> dict | None:
 
 def forget_shown_notice(response: ResponseTypes) -> None:
     """After a request whose page showed the notice (unless it set a new one)."""
-    if g.get("notice_shown") and NOTICE_COOKIE not in _cookies_set(response):
-        response.delete_cookie(NOTICE_COOKIE)
+    notice = cookie_name(NOTICE_COOKIE)
+    if g.get("notice_shown") and notice not in _cookies_set(response):
+        response.delete_cookie(notice, path="/", secure=request.is_secure)
 
 
 def _cookies_set(response: ResponseTypes) -> set[str]:
     return {header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")}
-
-
-# --- the session cookie -------------------------------------------------------------------
-
-
-def set_session_cookie(response: ResponseTypes, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=backends().tokens.max_age_seconds,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-        path="/",
-    )
-
-
-def clear_session_cookie(response: ResponseTypes) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")

@@ -20,7 +20,7 @@ from cloudstore.web.html.responses import (
 )
 from cloudstore.web.pages import forms
 from cloudstore.web.pages.cartview import browser_lines
-from cloudstore.web.session import backends, current_user
+from cloudstore.web.session import backends, cookie_token, current_user
 
 bp = Blueprint("account", __name__)
 
@@ -143,10 +143,66 @@ async def auth_legacy():
 
 @bp.post("/logout")
 async def logout():
-    """The saved cart stays in the Cart table; the browser copy was cleared at login."""
+    """End this browser's session (server-side too). The saved cart stays in the Cart
+    table; the browser copy was cleared at login."""
+    token = cookie_token()
+    if token:
+        await accounts.logout(backends(), token)
     response = go(url_for("pages.catalog.index"))
     clear_session_cookie(response)
     return notify(response, "You are logged out. Your cart is saved for next time.", "info")
+
+
+@bp.post("/logout-all")
+async def logout_all():
+    """Log out everywhere: every session of this account ends, this browser's too."""
+    user = await current_user(required=False)
+    if user is None:
+        return go(login_url(url_for("pages.account.profile")))
+    await accounts.logout_everywhere(backends(), user.user_id)
+    response = go(url_for("pages.catalog.index"))
+    clear_session_cookie(response)
+    return notify(response, "You are logged out on every device.", "info")
+
+
+@bp.post("/profile/password")
+async def password_post():
+    """Change the password: this browser stays signed in (a new session), others end."""
+    user = await current_user(required=False)
+    if user is None:
+        return go(login_url(url_for("pages.account.profile")))
+    data = await request.form
+    form = forms.password_change_form(data)
+    if form.ok:
+        try:
+            session = await accounts.change_password(
+                backends(),
+                cookie_token() or "",
+                current_password=str(data.get("current_password", "")),
+                new_password=str(data.get("new_password", "")),
+                client_ip=request.remote_addr,
+            )
+        except DomainError as error:
+            if error.code == ErrorCode.WRONG_PASSWORD:
+                form.errors["current_password"] = "That is not your current password."  # noqa: S105
+            else:
+                form.message = _refusal(error)
+        else:
+            # A full page load: the page's CSRF token belongs to the new session.
+            response = go(url_for("pages.account.profile"))
+            set_session_cookie(response, session.token)
+            return notify(response, "Your password is changed. Other devices are logged out.")
+    return await page(
+        "profile.html",
+        ["password_form"],
+        status=422,
+        form=_profile_form(user),
+        password_form=form,
+    )
+
+
+def _profile_form(user) -> forms.Form:
+    return forms.Form(values={name: getattr(user, name) or "" for name in forms.ADDRESS_FIELDS})
 
 
 @bp.get("/profile")
@@ -154,8 +210,9 @@ async def profile():
     user = await current_user(required=False)
     if user is None:
         return go(login_url())
-    values = {name: getattr(user, name) or "" for name in forms.ADDRESS_FIELDS}
-    return await page("profile.html", ["content"], form=forms.Form(values=values))
+    return await page(
+        "profile.html", ["content"], form=_profile_form(user), password_form=forms.Form()
+    )
 
 
 @bp.post("/profile")
@@ -165,11 +222,19 @@ async def profile_post():
         return go(login_url(url_for("pages.account.profile")))
     form = forms.address_form(await request.form, required=False)
     if not form.ok:
-        return await page("profile.html", ["profile_form"], status=422, form=form)
+        return await page(
+            "profile.html", ["profile_form"], status=422, form=form, password_form=forms.Form()
+        )
     await accounts.update_profile(
         backends(), user.user_id, {name: value or None for name, value in form.values.items()}
     )
     toast = {"kind": "success", "text": "Your profile is saved."}
     if is_htmx():
-        return await page("profile.html", ["profile_form", "toasts_oob"], form=form, toast=toast)
+        return await page(
+            "profile.html",
+            ["profile_form", "toasts_oob"],
+            form=form,
+            toast=toast,
+            password_form=forms.Form(),
+        )
     return notify(go(url_for("pages.account.profile")), toast["text"])

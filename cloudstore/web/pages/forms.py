@@ -96,3 +96,18 @@ def address_form(data: Mapping[str, str], *, required: bool) -> Form:
 
 def quantity(value: object, *, minimum: int = 1, maximum: int = MAX_QUANTITY) -> int:
     return whole_number(value, name="quantity", minimum=minimum, maximum=maximum)
+
+
+def password_change_form(data: Mapping[str, str]) -> Form:
+    """Current password, new password and its confirmation (values are never echoed)."""
+    form = Form()
+    new_password = str(data.get("new_password", ""))
+    if not data.get("current_password"):
+        form.errors["current_password"] = "Enter your current password."  # noqa: S105
+    try:
+        check_password_rules(new_password, field="new password")
+    except InvalidInput as error:
+        form.errors["new_password"] = _capitalized(error)
+    if new_password and str(data.get("new_password_confirm", "")) != new_password:
+        form.errors["new_password_confirm"] = "The passwords do not match."  # noqa: S105
+    return form
