@@ -15,7 +15,6 @@ import jwt
 import pytest
 
 from cloudstore import create_app
-from cloudstore.settings import DEFAULT_LOGIN_LIMIT
 from cloudstore.stores.sessions import RECHECK_SECONDS, TRUST_WHILE_DOWN
 from tests.helpers import PASSWORD, bearer, register, unique_email
 
@@ -36,7 +35,7 @@ async def verify_status(client, token: str) -> int:
 
 
 async def test_two_instances_share_one_failed_login_budget(settings):
-    shared = settings.with_overrides(login_limit=DEFAULT_LOGIN_LIMIT)
+    shared = settings.with_overrides(login_limit="10/hour")
     first, second = create_app(shared), create_app(shared)
     async with first.test_app(), second.test_app():
         email = unique_email()

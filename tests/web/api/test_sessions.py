@@ -229,3 +229,17 @@ async def test_a_new_role_reaches_a_live_session_within_the_recheck(
     await set_role(second_app.extensions["cloudstore"], email, "admin")
     clock.advance(RECHECK_SECONDS)
     assert (await client.get("/api/admin/orders", headers=bearer(token))).status_code == 200
+
+
+async def test_sessions_past_their_end_are_purged(client, backends):
+    token, _ = await signed_up(client)
+    sid = jwt.decode(token, options={"verify_signature": False})["sid"]
+    await backends.postgres.fetchone(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE session_id = %s",
+        (sid,),
+    )
+    assert await backends.sessions.purge_expired() >= 1
+    row = await backends.postgres.fetchone(
+        "SELECT count(*) FROM sessions WHERE session_id = %s", (sid,)
+    )
+    assert row == (0,)
