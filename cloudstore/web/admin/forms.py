@@ -68,7 +68,7 @@ def _ungrouped_price(raw: str) -> str:
 
 def _whole(raw: str) -> int | None:
     text = raw.strip()
-    return int(text) if re.fullmatch(r"[+-]?\d{1,9}", text) else None
+    return int(text) if re.fullmatch(r"[+-]?[0-9]{1,9}", text) else None  # ASCII only
 
 
 def _check(form: ProductForm, name: str, rule: Callable[[], object]) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from urllib.parse import urlsplit
 
 from quart import Response, g, request
 
+from cloudstore.domain.client_text import split_url
 from cloudstore.domain.errors import ErrorCode, Forbidden
 
 CSRF_COOKIE = "cs_csrf"
@@ -53,14 +53,16 @@ def persist_new_token(response: Response) -> None:
 
 def token_matches(sent: str) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    return bool(CSRF_PATTERN.match(cookie)) and hmac.compare_digest(cookie, sent)
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters.
+    sent_bytes = sent.encode("utf-8", "replace")
+    return bool(CSRF_PATTERN.match(cookie)) and hmac.compare_digest(cookie.encode(), sent_bytes)
 
 
 def same_origin() -> bool:
     origin = request.headers.get("Origin")
     if not origin or origin == "null":
         return False
-    parts = urlsplit(origin)
+    parts = split_url(origin)
     return parts.scheme == request.scheme and parts.netloc == request.host
 
 
