@@ -7,7 +7,6 @@ swaps in a new one when the catalog changes, so reads never touch DynamoDB.
 from __future__ import annotations
 
 import base64
-import binascii
 import bisect
 import json
 from collections.abc import Iterable
@@ -16,8 +15,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from cloudstore.domain.client_text import MAX_CURSOR_CHARS, bounded_json, unpadded_base64
 from cloudstore.domain.errors import ErrorCode, InvalidInput
-from cloudstore.domain.numbers import decimal_number, json_float, json_int
+from cloudstore.domain.numbers import decimal_number
 
 SORTS = ("newest", "price_asc", "price_desc", "name")
 DEFAULT_LIMIT = 100
@@ -119,15 +119,14 @@ def encode_cursor(sort: str, product: Product) -> str:
 def decode_cursor(cursor: str, sort: str) -> SortKey:
     """The sort key of the item the previous page ended with."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.urlsafe_b64decode(padded)
-        cursor_sort, product_id, value = json.loads(raw, parse_int=json_int, parse_float=json_float)
+        raw = unpadded_base64(cursor, max_chars=MAX_CURSOR_CHARS)
+        cursor_sort, product_id, value = bounded_json(raw, max_chars=MAX_CURSOR_CHARS, max_depth=1)
         if cursor_sort != sort:
             raise InvalidInput(
                 "cursor does not belong to this sort order", code=ErrorCode.INVALID_CURSOR
             )
         return _key_from_cursor(sort, str(value), str(product_id))
-    except (ValueError, TypeError, ArithmeticError, binascii.Error, InvalidInput):
+    except (ValueError, TypeError, ArithmeticError, InvalidInput):
         raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR) from None
 
 

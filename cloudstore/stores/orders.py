@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import json
 import random
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from botocore.exceptions import ClientError
 from ulid import ULID
 
 from cloudstore.domain.checkout import CheckoutPlan, too_many_pending
+from cloudstore.domain.client_text import MAX_CURSOR_CHARS, bounded_json, unpadded_base64
 from cloudstore.domain.errors import BackendUnavailable, Conflict, ErrorCode, InvalidInput
 from cloudstore.domain.orders import ORDER_PREFIX
 from cloudstore.stores.dynamo import (
@@ -77,19 +77,25 @@ def _encode_key_cursor(key: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
-def _decode_key_cursor(cursor: str) -> dict:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        plain = json.loads(raw)
-        if not isinstance(plain, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in plain.items()
-        ):
-            raise ValueError
-    except (ValueError, binascii.Error):
-        raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR) from None
-    if set(plain) - {"user_id", "order_id", "order_list", "status"} or "order_id" not in plain:
+def _decode_key_cursor(cursor: str, index_key: tuple[str, str]) -> dict:
+    """The start key of the next page on the index whose partition key is `index_key`
+    (name, value): exactly that index's keys, as `_encode_key_cursor` wrote them."""
+    plain = bounded_json(
+        unpadded_base64(cursor, max_chars=MAX_CURSOR_CHARS),
+        max_chars=MAX_CURSOR_CHARS,
+        name="cursor",
+        code=ErrorCode.INVALID_CURSOR,
+    )
+    name, value = index_key
+    if (
+        not isinstance(plain, dict)
+        or set(plain) != {"user_id", "order_id", name}
+        or plain[name] != value
+        or not all(isinstance(v, str) and v for v in plain.values())
+        or not plain["order_id"].startswith(ORDER_PREFIX)
+    ):
         raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR)
-    return {name: {"S": value} for name, value in plain.items()}
+    return {key: {"S": text} for key, text in plain.items()}
 
 
 def _encode_cursor(order_id: str) -> str:
@@ -98,10 +104,10 @@ def _encode_cursor(order_id: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, binascii.Error):
+        value = unpadded_base64(cursor, max_chars=MAX_CURSOR_CHARS).decode()
+    except ValueError:
         raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR) from None
-    if not value.startswith(ORDER_PREFIX):
+    if not value.startswith(ORDER_PREFIX) or not value.isprintable():
         raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR)
     return value
 
@@ -316,7 +322,8 @@ class OrderStore:
                 "ExpressionAttributeValues": {":all": to_value(ORDER_LIST)},
             }
         if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_key_cursor(cursor)
+            index_key = ("status", status) if status else ("order_list", ORDER_LIST)
+            kwargs["ExclusiveStartKey"] = _decode_key_cursor(cursor, index_key)
         reply = await self.dynamo.call(
             "query", TableName=self.table, ScanIndexForward=False, Limit=limit, **kwargs
         )

@@ -9,10 +9,9 @@ line (`shop.audit`, written by the shop functions) for every change.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from quart import Blueprint, request
 
+from cloudstore.domain.client_text import split_url
 from cloudstore.domain.errors import ErrorCode, Forbidden
 from cloudstore.web.admin import dashboard, orders, products
 from cloudstore.web.admin.common import ADMIN_ROOT
@@ -27,7 +26,7 @@ def login_next() -> str:
     form was on."""
     if request.method in SAFE_METHODS:
         return request.full_path.rstrip("?")
-    current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    current = split_url(request.headers.get("HX-Current-URL")).path
     return current if current.startswith(ADMIN_ROOT) else ADMIN_ROOT
 
 

@@ -20,10 +20,10 @@ import hashlib
 import hmac
 import re
 import secrets
-from urllib.parse import urlsplit
 
 from quart import Response, current_app, g, request
 
+from cloudstore.domain.client_text import split_url
 from cloudstore.domain.errors import ErrorCode, Forbidden, Unauthorized
 from cloudstore.web.cookies import CSRF_COOKIE, SESSION_COOKIE, cookie_name, read_cookie
 
@@ -127,7 +127,7 @@ def same_origin() -> bool:
     origin = request.headers.get("Origin")
     if not origin or origin == "null":
         return False
-    parts = urlsplit(origin)
+    parts = split_url(origin)
     return parts.scheme == request.scheme and parts.netloc == request.host
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode
 
 from quart import Response, g, make_response, redirect, request, url_for
 from quart.typing import ResponseTypes
 
+from cloudstore.domain.client_text import bounded_json, split_url
 from cloudstore.web.cookies import NOTICE_COOKIE, cookie_name
 from cloudstore.web.html.rendering import render, render_block, render_blocks
 from cloudstore.web.session import (  # noqa: F401 - re-exported for the page views
@@ -20,6 +21,10 @@ from cloudstore.web.session import (  # noqa: F401 - re-exported for the page vi
 )
 
 NOTICE_KINDS = ("success", "info", "warning", "error")
+NOTICE_TEXT_CHARS = 300
+# A browser keeps cookies of up to 4096 bytes; anything longer was not written by `notify`.
+MAX_NOTICE_CHARS = 4096
+MAX_NEXT_CHARS = 2000
 
 
 # --- htmx -------------------------------------------------------------------------------
@@ -42,14 +47,14 @@ def hx_target() -> str:
 def from_page(path: str) -> bool:
     """Whether the htmx request was sent from the page at `path`."""
     current = request.headers.get("HX-Current-URL", "")
-    return bool(current) and urlsplit(current).path == path
+    return bool(current) and split_url(current).path == path
 
 
 def current_page(prefix: str, fallback: str) -> str:
     """The page (path and query) this request came from: for htmx the browser's page if it is
     under `prefix`, else `fallback`; otherwise the request's own URL."""
     if is_htmx():
-        parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+        parts = split_url(request.headers.get("HX-Current-URL"))
         if parts.path.startswith(prefix):
             return parts.path + (f"?{parts.query}" if parts.query else "")
         return fallback
@@ -110,11 +115,14 @@ def go(location: str, status: int = 303) -> ResponseTypes:
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
-    """Only same-site paths: never `//host`, `/\\host` or an absolute URL."""
+    """Only same-site paths: never `//host`, `/\\host` or an absolute URL, and never a
+    control character (it would end up in a `Location` header, which HTTP refuses)."""
     if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
         return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or any(ch in value for ch in "\r\n\t"):
+    if len(value) > MAX_NEXT_CHARS or not value.isprintable():
+        return default
+    parts = split_url(value)
+    if parts.scheme or parts.netloc:
         return default
     return value
 
@@ -136,7 +144,7 @@ def login_url(next_path: str | None = None) -> str:
 
 def notify(response: ResponseTypes, text: str, kind: str = "success") -> ResponseTypes:
     """A toast shown on the next full page (after a redirect)."""
-    value = quote(json.dumps({"kind": kind, "text": text[:300]}))
+    value = quote(json.dumps({"kind": kind, "text": text[:NOTICE_TEXT_CHARS]}))
     response.set_cookie(
         cookie_name(NOTICE_COOKIE),
         value,
@@ -153,10 +161,12 @@ def pending_notice() -> dict | None:
     raw = request.cookies.get(cookie_name(NOTICE_COOKIE))
     if not raw:
         return None
-    g.notice_shown = True
+    g.notice_shown = True  # a malformed one is forgotten too
+    if len(raw) > MAX_NOTICE_CHARS:
+        return None
     try:
-        notice = json.loads(unquote(raw))
-        kind, text = str(notice["kind"]), str(notice["text"])
+        notice = bounded_json(unquote(raw), max_chars=MAX_NOTICE_CHARS, name="notice")
+        kind, text = str(notice["kind"]), str(notice["text"])[:NOTICE_TEXT_CHARS]
     except (ValueError, KeyError, TypeError):
         return None
     return {"kind": kind if kind in NOTICE_KINDS else "info", "text": text}

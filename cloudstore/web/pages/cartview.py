@@ -15,8 +15,8 @@ from quart import make_response, request
 from quart.typing import ResponseTypes
 
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
+from cloudstore.domain.client_text import bounded_json
 from cloudstore.domain.errors import InvalidInput
-from cloudstore.domain.numbers import json_float, json_int
 from cloudstore.domain.pricing import Quote
 from cloudstore.shop import carts
 from cloudstore.stores.users import User
@@ -32,10 +32,10 @@ STORE_EVENT = "cs:cart-store"
 def browser_lines() -> list[CartLine]:
     """The anonymous cart the script sent; anything malformed counts as an empty cart."""
     raw = request.headers.get(CART_HEADER, "")
-    if not raw or len(raw) > MAX_HEADER_CHARS:
+    if not raw:
         return []
     try:
-        items = json.loads(raw, parse_int=json_int, parse_float=json_float)
+        items = bounded_json(raw, max_chars=MAX_HEADER_CHARS, name=CART_HEADER)
         return normalize(carts.parse_lines(items))[:MAX_LINES]
     except (ValueError, InvalidInput):
         return []
