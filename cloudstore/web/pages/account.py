@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from quart import Blueprint, redirect, request, url_for
 
 from cloudstore.domain.cart import MergeResult
@@ -63,31 +66,36 @@ async def _signed_in(session: accounts.Session, greeting: str, next_path: str):
     return notify(response, f"{greeting} {merged}" if merged else greeting)
 
 
-@bp.get("/login")
-async def login():
+async def _blank_form(template: str):
+    """The empty login or register form; a visitor already signed in goes on to `next`."""
     if await current_user(required=False):
         return redirect(_next())
-    return await page("login.html", ["content"], form=forms.Form(), next=_next())
+    return await page(template, ["content"], form=forms.Form(), next=_next())
 
 
-@bp.post("/login")
-async def login_post():
+async def _submit_form(
+    template: str,
+    block: str,
+    parse: Callable[[Any], forms.Form],
+    attempt: Callable[[forms.Form, Any], Awaitable[accounts.Session]],
+    greeting: str,
+):
+    """Post the login or register form: sign in (greeting the user by name, `{}` in
+    `greeting`) or show the form again with what went wrong."""
     data = await request.form
     next_path = safe_next(data.get("next"))
-    form = forms.login_form(data)
+    form = parse(data)
     if form.ok:
         try:
-            session = await accounts.login(
-                backends(),
-                email=form.values["email"],
-                password=data.get("password", ""),
-                client_ip=request.remote_addr,
-            )
+            session = await attempt(form, data)
         except DomainError as error:
-            form.message = _refusal(error)
+            if error.code == ErrorCode.EMAIL_TAKEN:
+                form.errors["email"] = "An account with this email already exists. Log in instead?"
+            else:
+                form.message = _refusal(error)
         else:
-            return await _signed_in(session, f"Welcome back, {session.user.name}.", next_path)
-    return await page("login.html", ["login_form"], status=422, form=form, next=next_path)
+            return await _signed_in(session, greeting.format(session.user.name), next_path)
+    return await page(template, [block], status=422, form=form, next=next_path)
 
 
 def _refusal(error: DomainError) -> str:
@@ -102,37 +110,49 @@ def _refusal(error: DomainError) -> str:
     raise error
 
 
+@bp.get("/login")
+async def login():
+    return await _blank_form("login.html")
+
+
+@bp.post("/login")
+async def login_post():
+    async def attempt(form: forms.Form, data: Any) -> accounts.Session:
+        return await accounts.login(
+            backends(),
+            email=form.values["email"],
+            password=data.get("password", ""),
+            client_ip=request.remote_addr,
+        )
+
+    return await _submit_form(
+        "login.html", "login_form", forms.login_form, attempt, "Welcome back, {}."
+    )
+
+
 @bp.get("/register")
 async def register():
-    if await current_user(required=False):
-        return redirect(_next())
-    return await page("register.html", ["content"], form=forms.Form(), next=_next())
+    return await _blank_form("register.html")
 
 
 @bp.post("/register")
 async def register_post():
-    data = await request.form
-    next_path = safe_next(data.get("next"))
-    form = forms.register_form(data)
-    if form.ok:
-        try:
-            session = await accounts.register(
-                backends(),
-                name=form.values["name"],
-                email=form.values["email"],
-                password=data.get("password", ""),
-                client_ip=request.remote_addr,
-            )
-        except DomainError as error:
-            if error.code == ErrorCode.EMAIL_TAKEN:
-                form.errors["email"] = "An account with this email already exists. Log in instead?"
-            else:
-                form.message = _refusal(error)
-        else:
-            return await _signed_in(
-                session, f"Welcome to Cloud Store, {session.user.name}.", next_path
-            )
-    return await page("register.html", ["register_form"], status=422, form=form, next=next_path)
+    async def attempt(form: forms.Form, data: Any) -> accounts.Session:
+        return await accounts.register(
+            backends(),
+            name=form.values["name"],
+            email=form.values["email"],
+            password=data.get("password", ""),
+            client_ip=request.remote_addr,
+        )
+
+    return await _submit_form(
+        "register.html",
+        "register_form",
+        forms.register_form,
+        attempt,
+        "Welcome to Cloud Store, {}.",
+    )
 
 
 @bp.get("/auth")
