@@ -77,17 +77,23 @@ async def _submit_form(
     template: str,
     block: str,
     parse: Callable[[Any], forms.Form],
-    attempt: Callable[[forms.Form, Any], Awaitable[accounts.Session]],
+    attempt: Callable[..., Awaitable[accounts.Session]],
     greeting: str,
 ):
-    """Post the login or register form: sign in (greeting the user by name, `{}` in
-    `greeting`) or show the form again with what went wrong."""
+    """Post the login or register form: `attempt` (the account service, called with the
+    form's values, the password and the client's address) signs in, greeted by name (`{}`
+    in `greeting`), or the form shows again with what went wrong."""
     data = await request.form
     next_path = safe_next(data.get("next"))
     form = parse(data)
     if form.ok:
         try:
-            session = await attempt(form, data)
+            session = await attempt(
+                backends(),
+                **form.values,
+                password=data.get("password", ""),
+                client_ip=request.remote_addr,
+            )
         except DomainError as error:
             if error.code == ErrorCode.EMAIL_TAKEN:
                 form.errors["email"] = "An account with this email already exists. Log in instead?"
@@ -117,16 +123,8 @@ async def login():
 
 @bp.post("/login")
 async def login_post():
-    async def attempt(form: forms.Form, data: Any) -> accounts.Session:
-        return await accounts.login(
-            backends(),
-            email=form.values["email"],
-            password=data.get("password", ""),
-            client_ip=request.remote_addr,
-        )
-
     return await _submit_form(
-        "login.html", "login_form", forms.login_form, attempt, "Welcome back, {}."
+        "login.html", "login_form", forms.login_form, accounts.login, "Welcome back, {}."
     )
 
 
@@ -137,20 +135,11 @@ async def register():
 
 @bp.post("/register")
 async def register_post():
-    async def attempt(form: forms.Form, data: Any) -> accounts.Session:
-        return await accounts.register(
-            backends(),
-            name=form.values["name"],
-            email=form.values["email"],
-            password=data.get("password", ""),
-            client_ip=request.remote_addr,
-        )
-
     return await _submit_form(
         "register.html",
         "register_form",
         forms.register_form,
-        attempt,
+        accounts.register,
         "Welcome to Cloud Store, {}.",
     )
 
