@@ -150,6 +150,13 @@ async def auth_legacy():
     return redirect(url_for("pages.account.login"), 301)
 
 
+def _signed_out(message: str):
+    """Back to the catalog without the session cookie, saying so."""
+    response = go(url_for("pages.catalog.index"))
+    clear_session_cookie(response)
+    return notify(response, message, "info")
+
+
 @bp.post("/logout")
 async def logout():
     """End this browser's session (server-side too). The saved cart stays in the Cart
@@ -157,9 +164,7 @@ async def logout():
     token = cookie_token()
     if token:
         await accounts.logout(backends(), token)
-    response = go(url_for("pages.catalog.index"))
-    clear_session_cookie(response)
-    return notify(response, "You are logged out. Your cart is saved for next time.", "info")
+    return _signed_out("You are logged out. Your cart is saved for next time.")
 
 
 @bp.post("/logout-all")
@@ -169,9 +174,7 @@ async def logout_all():
     if user is None:
         return go(login_url(url_for("pages.account.profile")))
     await accounts.logout_everywhere(backends(), user.user_id)
-    response = go(url_for("pages.catalog.index"))
-    clear_session_cookie(response)
-    return notify(response, "You are logged out on every device.", "info")
+    return _signed_out("You are logged out on every device.")
 
 
 @bp.post("/profile/password")
