@@ -182,7 +182,6 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def seed(args: argparse.Namespace) -> int:
-    from cloudstore.embedded import embedded_backends
     from cloudstore.shop.catalog import load_products
 
     path = Path(args.file)
@@ -192,39 +191,34 @@ def seed(args: argparse.Namespace) -> int:
         raise SystemExit(f"cloudstore seed: cannot read {path}: {error}") from None
     if not isinstance(entries, list):
         raise SystemExit(f"cloudstore seed: {path} must hold a JSON array of products")
-    with embedded_backends(_settings(), reuse_running=True) as settings:
-        asyncio.run(_bootstrap(settings, None))
-        counts = asyncio.run(
-            _with_backends(settings, lambda b: load_products(b, entries, overwrite=args.overwrite))
-        )
+    counts = _on_backends(lambda b: load_products(b, entries, overwrite=args.overwrite))
     print(f"{path}: {counts}")
     return 0
 
 
-def create_admin(args: argparse.Namespace) -> int:
+def _on_backends(action):
+    """Run `action(backends)` (a coroutine) on the backends of a running store, or embedded
+    ones started for it, once the schema is in place; returns what it returns."""
     from cloudstore.embedded import embedded_backends
-    from cloudstore.shop.accounts import create_admin as make_admin
 
     with embedded_backends(_settings(), reuse_running=True) as settings:
         asyncio.run(_bootstrap(settings, None))
-        user = asyncio.run(
-            _with_backends(
-                settings,
-                lambda b: make_admin(b, email=args.email, password=args.password, name=args.name),
-            )
-        )
+        return asyncio.run(_with_backends(settings, action))
+
+
+def create_admin(args: argparse.Namespace) -> int:
+    from cloudstore.shop.accounts import create_admin as make_admin
+
+    user = _on_backends(
+        lambda b: make_admin(b, email=args.email, password=args.password, name=args.name)
+    )
     print(f"{user.email} is an admin ({user.user_id})")
     return 0
 
 
 def _account_command(action, describe) -> int:
     """Run `action(backends)` on the account tools' backends and print `describe(user)`."""
-    from cloudstore.embedded import embedded_backends
-
-    with embedded_backends(_settings(), reuse_running=True) as settings:
-        asyncio.run(_bootstrap(settings, None))
-        user = asyncio.run(_with_backends(settings, action))
-    print(describe(user))
+    print(describe(_on_backends(action)))
     return 0
 
 

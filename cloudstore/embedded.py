@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 from urllib.request import urlopen
 
+from cloudstore.pgwatchdog import pid_exists
 from cloudstore.private_files import (
     private_dir,
     running_as_root,
@@ -58,16 +59,6 @@ class Runtime:
     dynamodb_endpoint: str | None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _endpoint_answers(endpoint: str) -> bool:
     try:
         with urlopen(endpoint, timeout=2):  # noqa: S310 - our own local endpoint
@@ -89,12 +80,12 @@ def read_runtime(data_dir: Path, restart_wait: float = 30.0) -> Runtime | None:
         runtime = Runtime(int(raw["pid"]), raw.get("database_url"), raw.get("dynamodb_endpoint"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _pid_alive(runtime.pid):
+    if not pid_exists(runtime.pid):
         return None
     if runtime.dynamodb_endpoint:
         deadline = time.monotonic() + (restart_wait if serve_holds(data_dir) else 0)
         while not _endpoint_answers(runtime.dynamodb_endpoint):
-            if time.monotonic() >= deadline or not _pid_alive(runtime.pid):
+            if time.monotonic() >= deadline or not pid_exists(runtime.pid):
                 return None
             time.sleep(0.5)
     return runtime

@@ -96,18 +96,7 @@ class CheckoutPlan:
         return {
             "user_id": self.user_id,
             "order_id": self.order_id,
-            "items": [
-                {
-                    "product_id": line.product.product_id,
-                    "name": line.product.name,
-                    "category": line.product.category,
-                    "image_url": line.product.image_url,
-                    "price": line.unit_price,
-                    "quantity": line.quantity,
-                    "line_total": line.line_total,
-                }
-                for line in self.quote.lines
-            ],
+            "items": [line.as_item() for line in self.quote.lines],
             "subtotal": self.quote.subtotal,
             "tax": self.quote.tax,
             "tax_rate": self.quote.tax_rate,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from cloudstore.domain.cart import CartLine
 from cloudstore.domain.catalog import Product
@@ -28,6 +29,18 @@ class PricedLine:
     def short_by(self) -> int:
         """How many units more than the stock this line asks for (0 when it fits)."""
         return max(0, self.quantity - self.product.stock)
+
+    def as_item(self) -> dict[str, Any]:
+        """The line as an order stores it and the API shows it."""
+        return {
+            "product_id": self.product.product_id,
+            "name": self.product.name,
+            "category": self.product.category,
+            "image_url": self.product.image_url,
+            "price": self.unit_price,
+            "quantity": self.quantity,
+            "line_total": self.line_total,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cloudstore.localdynamo.flock import flock_within
 from cloudstore.localdynamo.process import (
     DEFAULT_COMPACT_BYTES,
     DEFAULT_COMPACT_INTERVAL,
@@ -42,28 +43,20 @@ def lock_state_file(
     predecessor's last writes. So we wait (up to ``timeout``) for a predecessor to exit and
     refuse to start next to a live one. The kernel drops the lock when the process dies,
     however it dies. Returns the fd (None if ``cancelled()`` while waiting)."""
-    import fcntl
-
     lock_path = state_path.with_name(state_path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if cancelled():
-                os.close(fd)
-                return None
-            if time.monotonic() >= deadline:
-                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-                os.close(fd)
-                raise StateFileError(
-                    f"state file {state_path} is in use by another local DynamoDB "
-                    f"(pid {holder}); waited {timeout:.0f}s for it to exit"
-                ) from None
-            time.sleep(0.05)
+    outcome = flock_within(fd, timeout, cancelled)
+    if outcome == "cancelled":
+        os.close(fd)
+        return None
+    if outcome == "timed out":
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+        os.close(fd)
+        raise StateFileError(
+            f"state file {state_path} is in use by another local DynamoDB "
+            f"(pid {holder}); waited {timeout:.0f}s for it to exit"
+        )
     try:  # the pid, for the message above; a full disk must not stop the start
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)

@@ -21,6 +21,8 @@ from typing import Any
 from cloudstore.localdynamo import moto_internals as mi
 from cloudstore.localdynamo.journal import JournalRead, list_journals, read_journal
 from cloudstore.localdynamo.state import (
+    INDEX_FIELDS,
+    TABLE_FIELDS,
     StateFileError,
     check_table_meta,
     gc_paused,
@@ -49,16 +51,8 @@ READ_OPERATIONS = frozenset(
         "DescribeLimits",
     }
 )
-_CREATE_FIELDS = frozenset(
-    {
-        "TableName",
-        "KeySchema",
-        "AttributeDefinitions",
-        "BillingMode",
-        "ProvisionedThroughput",
-        "GlobalSecondaryIndexes",
-    }
-)
+# What a journaled CreateTable may name: what a snapshot keeps of a table, but its creation time.
+_CREATE_FIELDS = TABLE_FIELDS - {"CreationDateTime"}
 _UPDATE_FIELDS = frozenset(
     {
         "TableName",
@@ -68,7 +62,6 @@ _UPDATE_FIELDS = frozenset(
         "GlobalSecondaryIndexUpdates",
     }
 )
-_INDEX_FIELDS = frozenset({"IndexName", "KeySchema", "Projection", "ProvisionedThroughput"})
 
 
 def refusal(operation: str, body: dict[str, Any]) -> str | None:
@@ -85,7 +78,7 @@ def refusal(operation: str, body: dict[str, Any]) -> str | None:
         u.get("Create") for u in body.get("GlobalSecondaryIndexUpdates") or [] if "Create" in u
     ]
     for index in indexes:
-        extra += sorted(set(index or {}) - _INDEX_FIELDS)
+        extra += sorted(set(index or {}) - INDEX_FIELDS)
     if extra:
         return f"the local DynamoDB does not support {', '.join(extra)} in {operation}"
     return None

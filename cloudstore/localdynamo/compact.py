@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from cloudstore.localdynamo.flock import flock_within
 from cloudstore.localdynamo.journal import list_journals, read_journal
 from cloudstore.localdynamo.state import (
     FoldedState,
@@ -41,19 +42,10 @@ log = logging.getLogger("cloudstore.localdynamo")
 
 @contextlib.contextmanager
 def compaction_lock(state_path: Path, timeout: float = 600.0) -> Iterator[None]:
-    import fcntl
-
     fd = os.open(state_path.with_name(state_path.name + ".compact.lock"), os.O_RDWR | os.O_CREAT)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StateFileError(f"{state_path}: another compaction is running") from None
-                time.sleep(0.05)
+        if flock_within(fd, timeout) != "locked":
+            raise StateFileError(f"{state_path}: another compaction is running")
         yield
     finally:
         os.close(fd)

@@ -20,6 +20,9 @@ at a time, so the log stays bounded however fast it grows). The worker that made
 applies it to its own snapshot at once. Checkout never trusts the snapshot: it re-reads price
 and stock consistently and conditions its transaction on both.
 
+The log itself is `stores/catalog_changes.py`; the full Scan and a bulk load's plan are
+`stores/catalog_bulk.py`.
+
 This assumes the workers' clocks agree to within the overlap window (NTP); an entry missed
 because of a skewed clock is picked up by the next full reload.
 """
@@ -29,14 +32,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import random
-import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -49,7 +48,17 @@ from cloudstore.domain.errors import (
     ErrorCode,
     NotFound,
 )
-from cloudstore.stores.dynamo import Dynamo, to_value
+from cloudstore.stores.catalog_bulk import LoadCounts, plan_load, scan_products
+from cloudstore.stores.catalog_changes import (
+    CHANGE_OVERLAP_SECONDS,
+    CHANGE_RETENTION_SECONDS,
+    PRUNE_SECONDS,
+    ChangeLog,
+    ProductKeys,
+    change_stamp,
+    write_batch,
+)
+from cloudstore.stores.dynamo import Dynamo
 from cloudstore.stores.idempotency import KeyTaken
 from cloudstore.stores.product_items import (
     move_request,
@@ -60,29 +69,12 @@ from cloudstore.stores.product_items import (
     update_request,
 )
 
+__all__ = ["CatalogStore", "LoadCounts"]
+
 log = logging.getLogger(__name__)
 
-SCAN_SEGMENTS = 4
-CHANGES_PARTITION = "#CHANGES"
-# A transaction commits within its deadline of being stamped; read entries this far back.
-CHANGE_OVERLAP_SECONDS = 10.0
-# Entries older than this are deleted; a worker that has not polled for longer reloads.
-CHANGE_RETENTION_SECONDS = 120.0
 # More changed products than this since the last poll: a full reload is cheaper.
 MAX_INCREMENTAL_CHANGES = 500
-# How often a worker deletes expired change entries (every one of them, a page at a time).
-PRUNE_SECONDS = 20.0
-# Keys read per Query page while pruning; deleted 25 at a time (BatchWriteItem's limit).
-PRUNE_PAGE = 500
-PRUNE_CONCURRENCY = 4
-
-
-def _stamp(moment: float) -> str:
-    return (
-        datetime.fromtimestamp(moment, UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
 
 
 class CatalogStore:
@@ -97,6 +89,7 @@ class CatalogStore:
         self.table = table
         self.refresh_seconds = refresh_seconds
         self.full_reload_seconds = full_reload_seconds
+        self.changes = ChangeLog(dynamo, table)
         self._index: CatalogIndex | None = None
         self._loaded_at = 0.0  # monotonic time of the last full reload
         self._polled_at = 0.0  # wall clock at the start of the last complete catch-up
@@ -140,7 +133,7 @@ class CatalogStore:
 
     async def _reload(self) -> None:
         started = time.time()
-        products = await self._scan_all()
+        products = await scan_products(self.dynamo, self.table)
         self._index = CatalogIndex(
             products, version=(self._index.version + 1 if self._index else 0)
         )
@@ -194,8 +187,8 @@ class CatalogStore:
             if self._index is None or too_old or behind:
                 await self._reload()
                 return True
-            since = _stamp(self._polled_at - CHANGE_OVERLAP_SECONDS)
-            entries = await self._read_changes(since, now)
+            since = change_stamp(self._polled_at - CHANGE_OVERLAP_SECONDS)
+            entries = await self.changes.read_since(since, self._reloaded_at)
             if entries is None:  # more than one page of changes, or a bulk load
                 await self._reload()
                 return True
@@ -223,125 +216,16 @@ class CatalogStore:
             self._polled_at = now
             return bool(hints)
 
-    async def _read_changes(
-        self, since: str, now: float
-    ) -> list[tuple[str, str, list[tuple[str, str | None]]]] | None:
-        """Change entries stamped after `since`: (sort key, stamp, [(product_id, category)]),
-        or None when the worker should reload everything instead."""
-        reply = await self.dynamo.call(
-            "query",
-            TableName=self.table,
-            KeyConditionExpression="product_id = :p AND category > :since",
-            ExpressionAttributeValues={
-                ":p": {"S": CHANGES_PARTITION},
-                ":since": {"S": since},
-            },
-            ConsistentRead=True,
-        )
-        if "LastEvaluatedKey" in reply:
-            return None
-        entries = []
-        for item in reply.get("Items", []):
-            key = item["category"]["S"]
-            if "full" in item:
-                # A bulk load: reload, unless our last reload started after it was stamped.
-                if key.partition("#")[0] >= _stamp(self._reloaded_at):
-                    return None
-                continue
-            try:
-                products = [(str(pid), cat) for pid, cat in json.loads(item["products"]["S"])]
-            except (KeyError, ValueError, TypeError):
-                return None
-            entries.append((key, key.partition("#")[0], products))
-        return entries
-
-    def change_item(self, keys: Iterable[tuple[str, str | None]], *, full: bool = False) -> dict:
-        """A change entry naming (product_id, category) pairs, ready for PutItem or for a
-        `Put` inside a transaction."""
-        stamp = utc_now_iso()
-        item: dict[str, dict[str, Any]] = {
-            "product_id": {"S": CHANGES_PARTITION},
-            "category": {"S": f"{stamp}#{secrets.token_hex(6)}"},
-            "products": {"S": json.dumps(sorted(set(keys), key=lambda k: (k[0], k[1] or "")))},
-        }
-        if full:
-            item["full"] = {"BOOL": True}
-        return item
-
-    def change_action(self, keys: Iterable[tuple[str, str | None]]) -> dict:
+    def change_action(self, keys: ProductKeys) -> dict:
         """The change entry as one action of a TransactWriteItems."""
-        return {"Put": {"TableName": self.table, "Item": self.change_item(keys)}}
+        return self.changes.action(keys)
 
-    async def record_changes(
-        self, keys: Iterable[tuple[str, str | None]], *, full: bool = False
-    ) -> None:
-        await self.dynamo.call(
-            "put_item", TableName=self.table, Item=self.change_item(keys, full=full)
-        )
+    async def record_changes(self, keys: ProductKeys, *, full: bool = False) -> None:
+        await self.changes.record(keys, full=full)
 
     async def delete_expired_changes(self) -> int:
-        """Delete every change entry older than the retention window; returns how many.
-
-        Keys are read a page at a time (each Query starts again from the oldest entry, as
-        the previous page is gone) and deleted 25 per BatchWriteItem, a few in parallel.
-        Deleting an entry another worker deleted first is harmless."""
-        cutoff = _stamp(time.time() - CHANGE_RETENTION_SECONDS)
-        gate = asyncio.Semaphore(PRUNE_CONCURRENCY)
-        deleted = 0
-        while True:
-            reply = await self.dynamo.call(
-                "query",
-                TableName=self.table,
-                KeyConditionExpression="product_id = :p AND category < :cutoff",
-                ExpressionAttributeValues={
-                    ":p": {"S": CHANGES_PARTITION},
-                    ":cutoff": {"S": cutoff},
-                },
-                ProjectionExpression="product_id, category",
-                ConsistentRead=True,
-                Limit=PRUNE_PAGE,
-            )
-            keys = reply.get("Items", [])
-            batches = [keys[i : i + 25] for i in range(0, len(keys), 25)]
-            await asyncio.gather(
-                *(
-                    self._write_batch([{"DeleteRequest": {"Key": k}} for k in b], gate)
-                    for b in batches
-                )
-            )
-            deleted += len(keys)
-            if len(keys) < PRUNE_PAGE:
-                return deleted
-
-    async def _write_batch(self, batch: list[dict], gate: asyncio.Semaphore) -> None:
-        """One BatchWriteItem, retrying what DynamoDB left unprocessed."""
-        request: dict[str, Any] | None = {self.table: batch}
-        async with gate:
-            while request:
-                reply = await self.dynamo.call("batch_write_item", bulk=True, RequestItems=request)
-                request = reply.get("UnprocessedItems") or None
-
-    async def _scan_all(self) -> list[Product]:
-        async def segment(number: int) -> list[Product]:
-            found: list[Product] = []
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "Segment": number,
-                "TotalSegments": SCAN_SEGMENTS,
-            }
-            while True:
-                page = await self.dynamo.call("scan", bulk=True, **kwargs)
-                found.extend(
-                    product_from_item(item)
-                    for item in page.get("Items", [])
-                    if not item["product_id"]["S"].startswith("#")
-                )
-                if "LastEvaluatedKey" not in page:
-                    return found
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-        parts = await asyncio.gather(*(segment(n) for n in range(SCAN_SEGMENTS)))
-        return [product for part in parts for product in part]
+        """Delete every change entry older than the retention window; returns how many."""
+        return await self.changes.delete_expired()
 
     def _apply_locally(self, changed: Iterable[Product] = (), removed: Iterable[str] = ()) -> None:
         if self._index is None:
@@ -557,52 +441,18 @@ class CatalogStore:
         is left untouched, unless `overwrite`: then every field is replaced, stock included
         (its `created_at` is kept when the product has none), and one filed under another
         category is moved, so a product never exists twice."""
-        existing = {p.product_id: p for p in await self._scan_all()}
-        counts = LoadCounts()
-        writes: list[Product] = []
-        deletes: list[Product] = []
-        for product in {p.product_id: p for p in products}.values():
-            current = existing.get(product.product_id)
-            if not product.created_at:  # none given: a new product's is now
-                created = current.created_at if current and overwrite else product.updated_at
-                product = product.with_changes(created_at=created)
-            if current is None:
-                counts.created += 1
-            elif not overwrite:
-                counts.left_alone += 1
-                continue
-            else:
-                counts.replaced += 1
-                if current.category != product.category:
-                    deletes.append(current)
-            writes.append(product)
-        requests = [
-            {
-                "DeleteRequest": {
-                    "Key": {"product_id": to_value(p.product_id), "category": to_value(p.category)}
-                }
-            }
-            for p in deletes
-        ] + [{"PutRequest": {"Item": product_item(p)}} for p in writes]
+        existing = {p.product_id: p for p in await scan_products(self.dynamo, self.table)}
+        counts, requests = plan_load(existing, products, overwrite=overwrite)
         if not requests:
             return counts
         gate = asyncio.Semaphore(concurrency)
         # A moved product's delete and put touch different keys, so batches may run in any order.
         await asyncio.gather(
-            *(self._write_batch(requests[i : i + 25], gate) for i in range(0, len(requests), 25))
+            *(
+                write_batch(self.dynamo, self.table, requests[i : i + 25], gate)
+                for i in range(0, len(requests), 25)
+            )
         )
         await self.record_changes([], full=True)  # other workers reload everything
         await self.reload()
         return counts
-
-
-@dataclass(slots=True)
-class LoadCounts:
-    """What a bulk load did: products created, replaced, and left alone (they existed)."""
-
-    created: int = 0
-    replaced: int = 0
-    left_alone: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.created} created, {self.replaced} replaced, {self.left_alone} left alone"

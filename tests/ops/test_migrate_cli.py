@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from cloudstore.cli import main
-from cloudstore.stores.catalog import CHANGES_PARTITION
+from cloudstore.stores.catalog_changes import CHANGES_PARTITION
 from cloudstore.stores.migrations import discover
 from tests.helpers import BACKEND_VARIABLES, free_port
 from tests.helpers.databases import fresh_database

@@ -9,14 +9,20 @@ import time
 
 from cloudstore import create_app
 from cloudstore.stores import catalog as catalog_store
-from cloudstore.stores.catalog import CHANGE_RETENTION_SECONDS, CHANGES_PARTITION, _stamp
+from cloudstore.stores.catalog_changes import (
+    CHANGE_RETENTION_SECONDS,
+    CHANGES_PARTITION,
+    PRUNE_PAGE,
+    change_stamp,
+    write_batch,
+)
 
 
 def entry(table: str, moment: float) -> dict:
     """A change entry as the store writes it, stamped at `moment`."""
     return {
         "product_id": {"S": CHANGES_PARTITION},
-        "category": {"S": f"{_stamp(moment)}#{secrets.token_hex(6)}"},
+        "category": {"S": f"{change_stamp(moment)}#{secrets.token_hex(6)}"},
         "products": {"S": '[["P-1", "compute"]]'},
     }
 
@@ -27,7 +33,12 @@ async def write_entries(backends, count: int, moment: float) -> None:
     gate = asyncio.Semaphore(8)
     await asyncio.gather(
         *(
-            catalog._write_batch([{"PutRequest": {"Item": i}} for i in items[n : n + 25]], gate)
+            write_batch(
+                catalog.dynamo,
+                catalog.table,
+                [{"PutRequest": {"Item": i}} for i in items[n : n + 25]],
+                gate,
+            )
             for n in range(0, count, 25)
         )
     )
@@ -67,7 +78,7 @@ async def test_one_prune_deletes_every_expired_entry_and_keeps_the_recent_ones(b
 async def test_change_log_stays_bounded_when_entries_arrive_faster_than_one_page(backends):
     sizes = []
     for _ in range(4):
-        await write_entries(backends, catalog_store.PRUNE_PAGE + 300, expired())
+        await write_entries(backends, PRUNE_PAGE + 300, expired())
         await backends.catalog.delete_expired_changes()
         sizes.append(await change_log_size(backends))
 

@@ -21,6 +21,7 @@ import weakref
 from typing import Any
 
 from cloudstore.localdynamo import moto_internals as mi
+from cloudstore.localdynamo.patches.replacement import Replacement
 
 _MAX_ITEM = 409_600  # DynamoDB's item size limit: a page this far below 1 MB has room left
 
@@ -117,28 +118,17 @@ class _TableIndexes:
                 self.gsis[name] = None
 
 
-class FastQuery:
+class FastQuery(Replacement):
     """Installed with :meth:`install`; told about writes through :meth:`written`."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.tables: dict[int, _TableIndexes] = {}
-        self.patch: mi.Patch | None = None
         self.fast_calls = 0
         self.delegated_calls = 0
 
     def install(self) -> FastQuery:
-        fast = self
-
-        def query(table: Any, *args: Any, **kwargs: Any) -> Any:
-            return fast.query(table, *args, **kwargs)
-
-        self.patch = mi.Patch(mi.table_class(), "query", query)
-        return self
-
-    def uninstall(self) -> None:
-        if self.patch is not None:
-            self.patch.undo()
-            self.patch = None
+        return self.replace(mi.table_class(), "query")
 
     # ---- index upkeep
 

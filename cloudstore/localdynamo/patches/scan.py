@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloudstore.localdynamo import moto_internals as mi
+from cloudstore.localdynamo.patches.replacement import Replacement
 
 _SIZE_ATTR = "_localdynamo_size"  # an Item's cached size, dropped when its slot is written
 
@@ -69,28 +70,17 @@ class _TableView:
         return present and self.items[position] is item
 
 
-class FastScan:
+class FastScan(Replacement):
     """Installed with :meth:`install`; told about writes through :meth:`written`."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.views: dict[int, _TableView] = {}
-        self.patch: mi.Patch | None = None
         self.fast_calls = 0
         self.delegated_calls = 0
 
     def install(self) -> FastScan:
-        fast = self
-
-        def scan(table: Any, *args: Any, **kwargs: Any) -> Any:
-            return fast.scan(table, *args, **kwargs)
-
-        self.patch = mi.Patch(mi.table_class(), "scan", scan)
-        return self
-
-    def uninstall(self) -> None:
-        if self.patch is not None:
-            self.patch.undo()
-            self.patch = None
+        return self.replace(mi.table_class(), "scan")
 
     # ---- cache upkeep
 

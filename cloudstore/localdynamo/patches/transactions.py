@@ -20,6 +20,7 @@ import copy
 from typing import Any
 
 from cloudstore.localdynamo import moto_internals as mi
+from cloudstore.localdynamo.patches.replacement import Replacement
 
 
 class UndoLog:
@@ -50,27 +51,16 @@ class UndoLog:
                 mi.set_slot(table, old)
 
 
-class FastTransactions:
+class FastTransactions(Replacement):
     """Installed with :meth:`install` (the server process only)."""
 
     def __init__(self) -> None:
-        self.patch: mi.Patch | None = None
+        super().__init__()
         self.calls = 0
         self.rollbacks = 0
 
     def install(self) -> FastTransactions:
-        fast = self
-
-        def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-            return fast.transact_write_items(backend, transact_items)
-
-        self.patch = mi.Patch(mi.backend_class(), "transact_write_items", transact_write_items)
-        return self
-
-    def uninstall(self) -> None:
-        if self.patch is not None:
-            self.patch.undo()
-            self.patch = None
+        return self.replace(mi.backend_class(), "transact_write_items")
 
     def transact_write_items(self, backend: Any, transact_items: list[dict[str, Any]]) -> None:
         exceptions = mi.transact_exceptions()
@@ -122,6 +112,11 @@ class FastTransactions:
                 return_values_on_condition_check_failure = op.get(
                     "ReturnValuesOnConditionCheckFailure"
                 )
+                conditions = {
+                    "condition_expression": condition_expression,
+                    "expression_attribute_names": expression_attribute_names,
+                    "expression_attribute_values": expression_attribute_values,
+                }
 
                 if op_type == "Put":
                     attrs = op["Item"]
@@ -154,30 +149,16 @@ class FastTransactions:
 
                 if op_type == "Put":
                     attrs = op["Item"]
-                    backend.put_item(
-                        table_name,
-                        attrs,
-                        condition_expression=condition_expression,
-                        expression_attribute_names=expression_attribute_names,
-                        expression_attribute_values=expression_attribute_values,
-                    )
+                    backend.put_item(table_name, attrs, **conditions)
                 elif op_type == "Delete":
-                    backend.delete_item(
-                        table_name,
-                        key,
-                        condition_expression=condition_expression,
-                        expression_attribute_names=expression_attribute_names,
-                        expression_attribute_values=expression_attribute_values,
-                    )
+                    backend.delete_item(table_name, key, **conditions)
                 elif op_type == "Update":
                     update_expression = op["UpdateExpression"]
                     backend.update_item(
                         table_name,
                         key,
                         update_expression=update_expression,
-                        condition_expression=condition_expression,
-                        expression_attribute_names=expression_attribute_names,
-                        expression_attribute_values=expression_attribute_values,
+                        **conditions,
                     )
                 errors.append((None, None, None))
             except (MultipleTransactionsException, MockValidationException):

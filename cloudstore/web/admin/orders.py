@@ -4,17 +4,18 @@ statuses from `domain.orders.TRANSITIONS`; anything else is a 409 shown in place
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
 from cloudstore.domain.orders import CANCELLED, STATUSES, TRANSITIONS
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
-from cloudstore.web.admin.common import back_to
+from cloudstore.web.admin.common import back_to, table_row
 from cloudstore.web.html.listing import listing_url
 from cloudstore.web.html.responses import (
     current_page,
-    fragment,
     go,
     hx_target,
     notify,
@@ -114,13 +115,7 @@ async def set_status(order_id: str):
     return notify(go(back), text)
 
 
-async def _row(order: dict, *, toast=None, message=None, status=200):
-    return await fragment(
-        "admin/orders.html",
-        ["order_row"],
-        toast=toast,
-        status=status,
-        order=order,
-        here=current_url(),
-        message=message,
+async def _row(order: dict, **shown: Any):
+    return await table_row(
+        "admin/orders.html", "order_row", here=current_url(), order=order, **shown
     )

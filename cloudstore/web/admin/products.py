@@ -16,7 +16,7 @@ from cloudstore.domain.catalog import CatalogIndex, Page, Product, encode_cursor
 from cloudstore.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.numbers import whole_number
 from cloudstore.shop import catalog
-from cloudstore.web.admin.common import back_to
+from cloudstore.web.admin.common import back_to, table_row
 from cloudstore.web.admin.forms import (
     MAX_DELTA,
     ProductForm,
@@ -170,16 +170,14 @@ def _row_request(product_id: str) -> bool:
     return hx_target() == f"product-{product_id}"
 
 
-async def _row(product: Product, *, toast=None, message=None, status=200):
-    return await fragment(
+async def _row(product: Product, **shown: Any):
+    return await table_row(
         "admin/products.html",
-        ["row"],
-        toast=toast,
-        status=status,
+        "row",
+        here=current_list_url(),
         product=product,
         threshold=threshold(),
-        here=current_list_url(),
-        message=message,
+        **shown,
     )
 
 

@@ -8,17 +8,7 @@ from cloudstore.domain.pricing import Quote
 def cart_data(quote: Quote, currency: str) -> dict:
     return {
         "items": [
-            {
-                "product_id": line.product.product_id,
-                "name": line.product.name,
-                "category": line.product.category,
-                "image_url": line.product.image_url,
-                "price": line.unit_price,
-                "stock": line.product.stock,
-                "quantity": line.quantity,
-                "line_total": line.line_total,
-                "available": line.short_by == 0,
-            }
+            {**line.as_item(), "stock": line.product.stock, "available": line.short_by == 0}
             for line in quote.lines
         ],
         "item_count": quote.item_count,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from quart import Blueprint, redirect, request, url_for
 
 from cloudstore.domain.cart import MergeResult
@@ -63,31 +66,42 @@ async def _signed_in(session: accounts.Session, greeting: str, next_path: str):
     return notify(response, f"{greeting} {merged}" if merged else greeting)
 
 
-@bp.get("/login")
-async def login():
+async def _blank_form(template: str):
+    """The empty login or register form; a visitor already signed in goes on to `next`."""
     if await current_user(required=False):
         return redirect(_next())
-    return await page("login.html", ["content"], form=forms.Form(), next=_next())
+    return await page(template, ["content"], form=forms.Form(), next=_next())
 
 
-@bp.post("/login")
-async def login_post():
+async def _submit_form(
+    template: str,
+    block: str,
+    parse: Callable[[Any], forms.Form],
+    attempt: Callable[..., Awaitable[accounts.Session]],
+    greeting: str,
+):
+    """Post the login or register form: `attempt` (the account service, called with the
+    form's values, the password and the client's address) signs in, greeted by name (`{}`
+    in `greeting`), or the form shows again with what went wrong."""
     data = await request.form
     next_path = safe_next(data.get("next"))
-    form = forms.login_form(data)
+    form = parse(data)
     if form.ok:
         try:
-            session = await accounts.login(
+            session = await attempt(
                 backends(),
-                email=form.values["email"],
+                **form.values,
                 password=data.get("password", ""),
                 client_ip=request.remote_addr,
             )
         except DomainError as error:
-            form.message = _refusal(error)
+            if error.code == ErrorCode.EMAIL_TAKEN:
+                form.errors["email"] = "An account with this email already exists. Log in instead?"
+            else:
+                form.message = _refusal(error)
         else:
-            return await _signed_in(session, f"Welcome back, {session.user.name}.", next_path)
-    return await page("login.html", ["login_form"], status=422, form=form, next=next_path)
+            return await _signed_in(session, greeting.format(session.user.name), next_path)
+    return await page(template, [block], status=422, form=form, next=next_path)
 
 
 def _refusal(error: DomainError) -> str:
@@ -102,43 +116,45 @@ def _refusal(error: DomainError) -> str:
     raise error
 
 
+@bp.get("/login")
+async def login():
+    return await _blank_form("login.html")
+
+
+@bp.post("/login")
+async def login_post():
+    return await _submit_form(
+        "login.html", "login_form", forms.login_form, accounts.login, "Welcome back, {}."
+    )
+
+
 @bp.get("/register")
 async def register():
-    if await current_user(required=False):
-        return redirect(_next())
-    return await page("register.html", ["content"], form=forms.Form(), next=_next())
+    return await _blank_form("register.html")
 
 
 @bp.post("/register")
 async def register_post():
-    data = await request.form
-    next_path = safe_next(data.get("next"))
-    form = forms.register_form(data)
-    if form.ok:
-        try:
-            session = await accounts.register(
-                backends(),
-                name=form.values["name"],
-                email=form.values["email"],
-                password=data.get("password", ""),
-                client_ip=request.remote_addr,
-            )
-        except DomainError as error:
-            if error.code == ErrorCode.EMAIL_TAKEN:
-                form.errors["email"] = "An account with this email already exists. Log in instead?"
-            else:
-                form.message = _refusal(error)
-        else:
-            return await _signed_in(
-                session, f"Welcome to Cloud Store, {session.user.name}.", next_path
-            )
-    return await page("register.html", ["register_form"], status=422, form=form, next=next_path)
+    return await _submit_form(
+        "register.html",
+        "register_form",
+        forms.register_form,
+        accounts.register,
+        "Welcome to Cloud Store, {}.",
+    )
 
 
 @bp.get("/auth")
 async def auth_legacy():
     """The spec's combined login/register page."""
     return redirect(url_for("pages.account.login"), 301)
+
+
+def _signed_out(message: str):
+    """Back to the catalog without the session cookie, saying so."""
+    response = go(url_for("pages.catalog.index"))
+    clear_session_cookie(response)
+    return notify(response, message, "info")
 
 
 @bp.post("/logout")
@@ -148,9 +164,7 @@ async def logout():
     token = cookie_token()
     if token:
         await accounts.logout(backends(), token)
-    response = go(url_for("pages.catalog.index"))
-    clear_session_cookie(response)
-    return notify(response, "You are logged out. Your cart is saved for next time.", "info")
+    return _signed_out("You are logged out. Your cart is saved for next time.")
 
 
 @bp.post("/logout-all")
@@ -160,9 +174,7 @@ async def logout_all():
     if user is None:
         return go(login_url(url_for("pages.account.profile")))
     await accounts.logout_everywhere(backends(), user.user_id)
-    response = go(url_for("pages.catalog.index"))
-    clear_session_cookie(response)
-    return notify(response, "You are logged out on every device.", "info")
+    return _signed_out("You are logged out on every device.")
 
 
 @bp.post("/profile/password")
