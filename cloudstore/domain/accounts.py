@@ -14,7 +14,7 @@ MAX_NAME_LENGTH = 255
 ROLES = ("customer", "admin")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class User:
     user_id: str
     email: str

@@ -141,6 +141,6 @@ async def place():
         await accounts.update_profile(
             backends(), user.user_id, {k: v or None for k, v in address.items()}
         )
-    order_id = placed.order["order_id"]
+    order_id = placed.order.order_id
     text = "Thank you! Your order is placed." if not placed.replayed else "Your order is placed."
     return notify(go(url_for("pages.orders.detail", order_id=order_id)), text)
