@@ -17,7 +17,14 @@ from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.catalog import Product, utc_now_iso
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.idempotency import server_key
-from cloudstore.domain.orders import PENDING, new_order_id
+from cloudstore.domain.orders import (
+    PENDING,
+    Order,
+    OrderLine,
+    ShippingAddress,
+    history_entry,
+    new_order_id,
+)
 from cloudstore.domain.pricing import Quote, price_cart
 from cloudstore.domain.seen import SeenQuote, differences
 
@@ -91,23 +98,24 @@ class CheckoutPlan:
     fingerprint: str  # of the request, kept on the record
     max_pending: int
 
-    def order_record(self, currency: str) -> dict[str, Any]:
-        """The order as stored and as the API returns it."""
-        return {
-            "user_id": self.user_id,
-            "order_id": self.order_id,
-            "items": [line.as_item() for line in self.quote.lines],
-            "subtotal": self.quote.subtotal,
-            "tax": self.quote.tax,
-            "tax_rate": self.quote.tax_rate,
-            "total_amount": self.quote.total,
-            "currency": currency,
-            "shipping_address": self.shipping_address,
-            "status": PENDING,
-            "status_history": [{"status": PENDING, "at": self.created_at, "by": self.user_id}],
-            "created_at": self.created_at,
-            "updated_at": self.created_at,
-        }
+    def order(self, currency: str) -> Order:
+        """The order this plan places: pending, priced as the quote says."""
+        return Order(
+            user_id=self.user_id,
+            order_id=self.order_id,
+            items=tuple(OrderLine(**line.as_item()) for line in self.quote.lines),
+            subtotal=self.quote.subtotal,
+            tax=self.quote.tax,
+            tax_rate=self.quote.tax_rate,
+            total_amount=self.quote.total,
+            currency=currency,
+            shipping_address=ShippingAddress.from_mapping(self.shipping_address),
+            status=PENDING,
+            status_history=(history_entry(PENDING, self.created_at, self.user_id),),
+            created_at=self.created_at,
+            updated_at=self.created_at,
+            idempotency_key=self.idempotency_key,
+        )
 
 
 def plan_checkout(

@@ -1,6 +1,16 @@
-"""Orders: time-sortable ids, statuses and the transitions between them."""
+"""Orders: the order itself (`Order`, its lines, its status history and where it ships),
+time-sortable ids, statuses and the transitions between them.
+
+An `Order` is what the order store reads and writes; `as_dict()` is its JSON in the API
+(and the shape it is stored in). Money is Decimal, whole rupiah.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
 
 from ulid import ULID
 
@@ -44,8 +54,8 @@ def check_transition(current: str, new: str) -> None:
         )
 
 
-def history_entry(status: str, at: str, by: str) -> dict[str, str]:
-    return {"status": status, "at": at, "by": by}
+def history_entry(status: str, at: str, by: str) -> StatusChange:
+    return StatusChange(status=status, at=at, by=by)
 
 
 def new_order_id() -> str:
@@ -57,3 +67,143 @@ def leaves_pending(current: str, new: str) -> bool:
     """An order stops counting against the customer's open-orders limit (paid, cancelled,
     or any later exit from pending)."""
     return current == PENDING and new != PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One product of an order, as it was priced when the order was placed."""
+
+    product_id: str
+    name: str
+    category: str
+    image_url: str
+    price: Decimal
+    quantity: int
+    line_total: Decimal
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "product_id": self.product_id,
+            "name": self.name,
+            "category": self.category,
+            "image_url": self.image_url,
+            "price": self.price,
+            "quantity": self.quantity,
+            "line_total": self.line_total,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One step of an order's status history: the new status, when (ISO UTC) and who."""
+
+    status: str
+    at: str
+    by: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"status": self.status, "at": self.at, "by": self.by}
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingAddress:
+    """Where an order ships; `state` is the one optional field (absent, not empty, when
+    the customer gave none)."""
+
+    name: str
+    phone: str
+    address: str
+    city: str
+    postal_code: str
+    state: str | None = None
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> ShippingAddress:
+        state = values.get("state")
+        return cls(
+            name=str(values.get("name", "")),
+            phone=str(values.get("phone", "")),
+            address=str(values.get("address", "")),
+            city=str(values.get("city", "")),
+            postal_code=str(values.get("postal_code", "")),
+            state=None if state is None else str(state),
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        values: dict[str, object] = {
+            "name": self.name,
+            "phone": self.phone,
+            "address": self.address,
+            "city": self.city,
+        }
+        if self.state is not None:
+            values["state"] = self.state
+        values["postal_code"] = self.postal_code
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    user_id: str
+    order_id: str
+    items: tuple[OrderLine, ...]
+    subtotal: Decimal
+    tax: Decimal
+    tax_rate: Decimal
+    total_amount: Decimal
+    currency: str
+    shipping_address: ShippingAddress
+    status: str
+    status_history: tuple[StatusChange, ...]
+    created_at: str
+    updated_at: str
+    # The client's Idempotency-Key, when it sent one.
+    idempotency_key: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The order in the API's JSON (and as it is stored)."""
+        values: dict[str, object] = {
+            "user_id": self.user_id,
+            "order_id": self.order_id,
+            "items": [line.as_dict() for line in self.items],
+            "subtotal": self.subtotal,
+            "tax": self.tax,
+            "tax_rate": self.tax_rate,
+            "total_amount": self.total_amount,
+            "currency": self.currency,
+            "shipping_address": self.shipping_address.as_dict(),
+            "status": self.status,
+            "status_history": [entry.as_dict() for entry in self.status_history],
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+        if self.idempotency_key is not None:
+            values["idempotency_key"] = self.idempotency_key
+        return values
+
+    def moved(self, entry: StatusChange) -> Order:
+        """The order after the status change `entry`."""
+        return replace(
+            self,
+            status=entry.status,
+            updated_at=entry.at,
+            status_history=(*self.status_history, entry),
+        )
+
+    def quantities(self) -> dict[str, int]:
+        """How many of each product the order holds (what a cancellation puts back)."""
+        totals: dict[str, int] = {}
+        for line in self.items:
+            totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
+        return totals
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """The few fields of an order that a sales summary reads (the admin dashboard)."""
+
+    order_id: str
+    user_id: str
+    created_at: str
+    status: str
+    total_amount: Decimal

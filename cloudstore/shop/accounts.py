@@ -8,11 +8,10 @@ from collections.abc import Mapping
 
 from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.backends import Backends
-from cloudstore.domain.accounts import MAX_NAME_LENGTH, ROLES, clean_name, email_key
+from cloudstore.domain.accounts import MAX_NAME_LENGTH, ROLES, User, clean_name, email_key
 from cloudstore.domain.errors import ErrorCode, InvalidInput, NotFound, Unauthorized
 from cloudstore.shop import sessions
 from cloudstore.shop.sessions import Session
-from cloudstore.stores.users import User
 
 __all__ = ["MAX_NAME_LENGTH", "Session", "clean_name"]
 INVALID_LOGIN = "invalid email or password"

@@ -27,6 +27,7 @@ from cloudstore.domain.checkout import (
 )
 from cloudstore.domain.errors import BackendUnavailable, DomainError, UnclearOutcome
 from cloudstore.domain.idempotency import KeyRecord
+from cloudstore.domain.orders import Order
 from cloudstore.domain.pricing import Quote
 from cloudstore.shop.carts import saved_lines
 from cloudstore.stores.orders import KeyTaken, PlacedOrder, StockMoved
@@ -196,11 +197,8 @@ async def _settle(backends: Backends, plan: CheckoutPlan, budget: float) -> Plac
     return placed
 
 
-def _placed_order(backends: Backends, plan: CheckoutPlan) -> dict[str, Any]:
-    order = plan.order_record(backends.settings.currency)
-    if plan.idempotency_key:
-        order["idempotency_key"] = plan.idempotency_key
-    return order
+def _placed_order(backends: Backends, plan: CheckoutPlan) -> Order:
+    return plan.order(backends.settings.currency)
 
 
 async def place_from_page(

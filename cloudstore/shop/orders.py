@@ -10,7 +10,6 @@ transaction (see `stores/orders.py`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from cloudstore.backends import Backends
 from cloudstore.domain.catalog import utc_now_iso
@@ -18,6 +17,8 @@ from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.orders import (
     CANCELLED,
     PENDING,
+    Order,
+    OrderSummary,
     check_transition,
     history_entry,
     leaves_pending,
@@ -39,7 +40,7 @@ async def list_own(
     limit: int,
     cursor: str | None = None,
     restart_on_bad_cursor: bool = False,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[Order], str | None]:
     """A customer's orders, newest first, one page. A page's stale or edited cursor may
     start from the newest instead of failing (`restart_on_bad_cursor`)."""
     try:
@@ -50,7 +51,7 @@ async def list_own(
         return await backends.orders.list_for_user(user_id, limit=limit)
 
 
-async def get_own(backends: Backends, user_id: str, order_id: str) -> dict[str, Any]:
+async def get_own(backends: Backends, user_id: str, order_id: str) -> Order:
     """One of the customer's orders (404 for anyone else's)."""
     order = await backends.orders.get(user_id, order_id)
     if order is None:
@@ -65,7 +66,7 @@ async def list_all(
     limit: int,
     cursor: str | None = None,
     restart_on_bad_cursor: bool = False,
-) -> tuple[list[dict[str, Any]], str | None, str | None]:
+) -> tuple[list[Order], str | None, str | None]:
     """Every customer's orders, newest first, optionally of one status: (orders, next
     cursor, the cursor actually used — None when a bad one was dropped)."""
     try:
@@ -80,30 +81,24 @@ async def list_all(
     return orders, next_cursor, cursor
 
 
-async def list_since(backends: Backends, since: datetime) -> list[dict[str, Any]]:
+async def list_since(backends: Backends, since: datetime) -> list[OrderSummary]:
     """Every order placed since `since` (the dashboard's window)."""
     return await backends.orders.list_since(since)
 
 
-async def find_any(backends: Backends, order_id: str) -> dict[str, Any]:
+async def find_any(backends: Backends, order_id: str) -> Order:
     """Any customer's order by id alone (admins): found on the all-orders index, then read
     consistently by its key."""
     found = await backends.orders.find(order_id)
     if found is None:
         raise _not_found()
-    return await backends.orders.get(found["user_id"], order_id) or found
+    return await backends.orders.get(found.user_id, order_id) or found
 
 
-async def change_status(
-    backends: Backends, order: dict[str, Any], new_status: str, by: str
-) -> dict[str, Any]:
-    check_transition(order["status"], new_status)
+async def change_status(backends: Backends, order: Order, new_status: str, by: str) -> Order:
+    check_transition(order.status, new_status)
     entry = history_entry(new_status, utc_now_iso(), by)
-    quantities: dict[str, int] = {}
-    if new_status == CANCELLED:
-        for item in order.get("items", []):
-            pid = item["product_id"]
-            quantities[pid] = quantities.get(pid, 0) + int(item["quantity"])
+    quantities = order.quantities() if new_status == CANCELLED else {}
     for _ in range(ATTEMPTS):
         # Restock under each product's current key: it may have changed category since.
         current = await backends.catalog.fetch_many(quantities) if quantities else {}
@@ -119,11 +114,10 @@ async def change_status(
             )
             updated = await backends.orders.change_status(
                 order,
-                new_status,
                 entry,
                 restock,
                 extra_actions=extra,
-                leaves_pending=leaves_pending(order["status"], new_status),
+                leaves_pending=leaves_pending(order.status, new_status),
             )
         except StockMoved:
             continue
@@ -138,12 +132,12 @@ async def change_status(
     )
 
 
-async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> dict[str, Any]:
+async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> Order:
     """A customer may cancel their own order while it is still pending."""
     order = await get_own(backends, user_id, order_id)
-    if order["status"] != PENDING:
+    if order.status != PENDING:
         raise Conflict(
-            f"an order that is {order['status']} can no longer be cancelled",
+            f"an order that is {order.status} can no longer be cancelled",
             code=ErrorCode.NOT_CANCELLABLE,
         )
     return await change_status(backends, order, CANCELLED, by=user_id)
@@ -151,7 +145,7 @@ async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> d
 
 async def admin_set_status(
     backends: Backends, admin_id: str, order_id: str, new_status: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[Order, Order]:
     """An admin moves an order along its lifecycle; audited with the status before/after."""
     order = await backends.orders.find(order_id)
     if order is None:
@@ -161,7 +155,7 @@ async def admin_set_status(
         admin_id,
         "set_order_status",
         order_id,
-        {"status": order["status"]},
-        {"status": updated["status"]},
+        {"status": order.status},
+        {"status": updated.status},
     )
     return order, updated

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from cloudstore.auth import TokenClaims
 from cloudstore.backends import Backends
+from cloudstore.domain.accounts import User
 from cloudstore.domain.errors import BackendUnavailable, ErrorCode, Unauthorized
 from cloudstore.stores.sessions import Revocation
-from cloudstore.stores.users import User
 
 log = logging.getLogger(__name__)
 SESSION_ENDED = "session has ended; please log in again"

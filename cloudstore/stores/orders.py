@@ -27,19 +27,23 @@ from ulid import ULID
 from cloudstore.domain.checkout import CheckoutPlan, too_many_pending
 from cloudstore.domain.client_text import MAX_CURSOR_CHARS, bounded_json, unpadded_base64
 from cloudstore.domain.errors import BackendUnavailable, Conflict, ErrorCode, InvalidInput
-from cloudstore.domain.orders import ORDER_PREFIX
+from cloudstore.domain.orders import ORDER_PREFIX, Order, OrderSummary, StatusChange
 from cloudstore.stores.dynamo import (
     ORDERS_BY_STATUS,
     ORDERS_BY_TIME,
     Dynamo,
     from_item,
-    to_item,
     to_value,
 )
 from cloudstore.stores.idempotency import IdempotencyStore, KeyTaken
+from cloudstore.stores.order_items import (
+    ORDER_LIST,
+    order_from_item,
+    order_item,
+    summary_from_item,
+)
 
 TRANSACTION_ATTEMPTS = 4
-ORDER_LIST = "ALL"
 PENDING_COUNTER = "COUNTER#pending_orders"
 
 
@@ -52,7 +56,7 @@ class StockMoved(Conflict):
 
 @dataclass(frozen=True, slots=True)
 class PlacedOrder:
-    order: dict
+    order: Order
     replayed: bool
 
 
@@ -64,12 +68,6 @@ def _not_written() -> BackendUnavailable:
     return BackendUnavailable(
         "DynamoDB", "the database is busy; nothing was written, please try again"
     )
-
-
-def _order(item: dict) -> dict:
-    order = from_item(item)
-    order.pop("order_list", None)
-    return order
 
 
 def _encode_key_cursor(key: dict) -> str:
@@ -140,9 +138,7 @@ class OrderStore:
         UnclearOutcome (no answer: it may have been written) or BackendUnavailable."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
-        order = plan.order_record(currency)
-        if plan.idempotency_key:
-            order["idempotency_key"] = plan.idempotency_key
+        order = plan.order(currency)
         actions: list[dict] = [
             {
                 "Update": {
@@ -174,7 +170,7 @@ class OrderStore:
                 "Put": {
                     "TableName": self.table,
                     # order_list puts every order (not the other items) in the GSI.
-                    "Item": to_item({**order, "order_list": ORDER_LIST}),
+                    "Item": order_item(order),
                     "ConditionExpression": "attribute_not_exists(order_id)",
                 }
             }
@@ -256,7 +252,9 @@ class OrderStore:
         values = from_item(reply.get("Item", {}))
         return int(values.get("pending", 0)), values.get("since")
 
-    async def get(self, user_id: str, order_id: str, *, budget: float | None = None) -> dict | None:
+    async def get(
+        self, user_id: str, order_id: str, *, budget: float | None = None
+    ) -> Order | None:
         if not order_id.startswith(ORDER_PREFIX):
             return None
         reply = await self.dynamo.call(
@@ -266,11 +264,11 @@ class OrderStore:
             Key={"user_id": to_value(user_id), "order_id": to_value(order_id)},
             ConsistentRead=True,
         )
-        return _order(reply["Item"]) if "Item" in reply else None
+        return order_from_item(reply["Item"]) if "Item" in reply else None
 
     async def list_for_user(
         self, user_id: str, limit: int = 50, cursor: str | None = None
-    ) -> tuple[list[dict], str | None]:
+    ) -> tuple[list[Order], str | None]:
         """Newest first: order ids are ULIDs, so a reverse Query on the sort key is time order."""
         kwargs: dict = {
             "TableName": self.table,
@@ -285,12 +283,12 @@ class OrderStore:
                 "order_id": to_value(_decode_cursor(cursor)),
             }
         reply = await self.dynamo.call("query", **kwargs)
-        orders = [_order(item) for item in reply.get("Items", [])]
+        orders = [order_from_item(item) for item in reply.get("Items", [])]
         last = reply.get("LastEvaluatedKey")
         next_cursor = _encode_cursor(last["order_id"]["S"]) if last and orders else None
         return orders, next_cursor
 
-    async def find(self, order_id: str) -> dict | None:
+    async def find(self, order_id: str) -> Order | None:
         """Any user's order by id alone (admins): a Query on the all-orders GSI."""
         if not order_id.startswith(ORDER_PREFIX):
             return None
@@ -302,11 +300,11 @@ class OrderStore:
             ExpressionAttributeValues={":all": to_value(ORDER_LIST), ":id": to_value(order_id)},
         )
         items = reply.get("Items", [])
-        return _order(items[0]) if items else None
+        return order_from_item(items[0]) if items else None
 
     async def list_all(
         self, status: str | None = None, limit: int = 50, cursor: str | None = None
-    ) -> tuple[list[dict], str | None]:
+    ) -> tuple[list[Order], str | None]:
         """All customers' orders, newest first, from a GSI: one Query per page, never a Scan."""
         if status:
             kwargs: dict = {
@@ -327,11 +325,11 @@ class OrderStore:
         reply = await self.dynamo.call(
             "query", TableName=self.table, ScanIndexForward=False, Limit=limit, **kwargs
         )
-        orders = [_order(item) for item in reply.get("Items", [])]
+        orders = [order_from_item(item) for item in reply.get("Items", [])]
         last = reply.get("LastEvaluatedKey")
         return orders, (_encode_key_cursor(last) if last and orders else None)
 
-    async def list_since(self, since: datetime) -> list[dict]:
+    async def list_since(self, since: datetime) -> list[OrderSummary]:
         """Every order placed at or after `since`, oldest first (the admin dashboard).
 
         A Query on the all-orders GSI from the smallest order id of that moment (`ORD-` +
@@ -349,10 +347,10 @@ class OrderStore:
             "ProjectionExpression": "order_id, user_id, created_at, total_amount, #s",
             "ExpressionAttributeNames": {"#s": "status"},
         }
-        orders: list[dict] = []
+        orders: list[OrderSummary] = []
         while True:
             reply = await self.dynamo.call("query", **kwargs)
-            orders.extend(_order(item) for item in reply.get("Items", []))
+            orders.extend(summary_from_item(item) for item in reply.get("Items", []))
             last = reply.get("LastEvaluatedKey")
             if not last:
                 return orders
@@ -360,21 +358,20 @@ class OrderStore:
 
     async def change_status(
         self,
-        order: dict,
-        new_status: str,
-        entry: dict,
+        order: Order,
+        entry: StatusChange,
         restock: list[tuple[str, str, int]],
         extra_actions: Sequence[dict] = (),
         *,
         leaves_pending: bool = False,
-    ) -> dict:
-        """Move an order to `new_status`, conditioned on its current status, and put stock
+    ) -> Order:
+        """Move an order to `entry.status`, conditioned on its current status, and put stock
         back (`restock`: product_id, category, quantity) in the same transaction. An order
         that `leaves_pending` lowers the customer's pending-orders counter there too (unless
         it was placed before the counter existed)."""
         update = {
             "TableName": self.table,
-            "Key": {"user_id": to_value(order["user_id"]), "order_id": to_value(order["order_id"])},
+            "Key": {"user_id": to_value(order.user_id), "order_id": to_value(order.order_id)},
             "UpdateExpression": (
                 "SET #s = :new, updated_at = :now, "
                 "status_history = list_append(status_history, :entry)"
@@ -382,21 +379,21 @@ class OrderStore:
             "ConditionExpression": "#s = :current",
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": {
-                ":new": to_value(new_status),
-                ":now": to_value(entry["at"]),
-                ":entry": to_value([entry]),
-                ":current": to_value(order["status"]),
+                ":new": to_value(entry.status),
+                ":now": to_value(entry.at),
+                ":entry": to_value([entry.as_dict()]),
+                ":current": to_value(order.status),
             },
         }
         counter = {
             "Update": {
                 "TableName": self.table,
-                "Key": self._counter_key(order["user_id"]),
+                "Key": self._counter_key(order.user_id),
                 "UpdateExpression": "ADD pending :minus",
                 "ConditionExpression": "since <= :id",
                 "ExpressionAttributeValues": {
                     ":minus": to_value(-1),
-                    ":id": to_value(order["order_id"]),
+                    ":id": to_value(order.order_id),
                 },
             }
         }
@@ -438,9 +435,4 @@ class OrderStore:
             await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
         else:
             raise BackendUnavailable("DynamoDB")
-        return {
-            **order,
-            "status": new_status,
-            "updated_at": entry["at"],
-            "status_history": [*order.get("status_history", []), entry],
-        }
+        return order.moved(entry)

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 from psycopg.rows import dict_row
 
+from cloudstore.domain.accounts import User
 from cloudstore.stores.postgres import Postgres
-from cloudstore.stores.users import COLUMNS, User
+from cloudstore.stores.users import COLUMNS
 
 RECHECK_SECONDS = 2.0
 TRUST_WHILE_DOWN = 15 * 60.0

@@ -3,70 +3,15 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import datetime
 
 import psycopg
 from psycopg.rows import class_row
 
-from cloudstore.domain.accounts import email_key
+from cloudstore.domain.accounts import User, email_key
 from cloudstore.domain.errors import Conflict, ErrorCode
 from cloudstore.stores.postgres import Postgres
 
 PROFILE_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
-
-
-@dataclass(slots=True)
-class User:
-    user_id: str
-    email: str
-    password_hash: str
-    name: str
-    role: str
-    phone: str | None
-    address: str | None
-    city: str | None
-    state: str | None
-    postal_code: str | None
-    password_changed_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    # The canonical form of the email (domain.accounts.email_key): None only for accounts
-    # the email_key migration disabled because an older one had the same key.
-    email_key: str | None = None
-    disabled_at: datetime | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_disabled(self) -> bool:
-        return self.disabled_at is not None
-
-    def public(self) -> dict:
-        """What the API shows of a user: never the password hash."""
-        return {
-            "user_id": self.user_id,
-            "email": self.email,
-            "name": self.name,
-            "role": self.role,
-            "phone": self.phone,
-            "address": self.saved_address(),
-            "created_at": self.created_at.isoformat(),
-        }
-
-    def saved_address(self) -> dict | None:
-        if not self.address:
-            return None
-        return {
-            "name": self.name,
-            "phone": self.phone or "",
-            "address": self.address,
-            "city": self.city or "",
-            "state": self.state or "",
-            "postal_code": self.postal_code or "",
-        }
 
 
 COLUMNS = ", ".join(User.__dataclass_fields__)

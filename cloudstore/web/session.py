@@ -10,9 +10,9 @@ from quart import current_app, g, request
 from quart.typing import ResponseTypes
 
 from cloudstore.backends import Backends
+from cloudstore.domain.accounts import User
 from cloudstore.domain.errors import ErrorCode, Forbidden, Unauthorized
 from cloudstore.shop.accounts import user_for_token
-from cloudstore.stores.users import User
 from cloudstore.web.cookies import SESSION_COOKIE, cookie_name, read_cookie
 from cloudstore.web.html.csrf import check_cookie_api_request, new_pre_session_value
 

@@ -109,15 +109,16 @@ async def test_orders_from_before_the_counter_never_lower_it(
 ):
     """Upgrading: orders placed before the counter existed were never counted, so their
     exit from pending leaves the counter alone (it must not go below what it counts)."""
-    old = (await (await place(client, customer_token)).get_json())["data"]
-    counter = {"user_id": to_value(old["user_id"]), "order_id": to_value(PENDING_COUNTER)}
+    placed = (await (await place(client, customer_token)).get_json())["data"]
+    old = await backends.orders.get(placed["user_id"], placed["order_id"])
+    counter = {"user_id": to_value(old.user_id), "order_id": to_value(PENDING_COUNTER)}
     await backends.dynamo.call(
         "delete_item", TableName=backends.settings.orders_table, Key=counter
     )  # as if `old` had been placed by a version without the counter
     await place(client, customer_token)
     await place(client, customer_token)
     await change_status(backends, old, "cancelled", by="test")
-    assert (await backends.orders.pending_count(old["user_id"]))[0] == LIMIT
+    assert (await backends.orders.pending_count(old.user_id))[0] == LIMIT
     assert (await place(client, customer_token)).status_code == 409
 
 

@@ -10,13 +10,12 @@ saving time), the shop's own time zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Any
 
-from cloudstore.domain.orders import CANCELLED
+from cloudstore.domain.orders import CANCELLED, OrderSummary
 from cloudstore.money import format_idr
 
 SHOP_TZ = timezone(timedelta(hours=7), "WIB")
@@ -101,8 +100,8 @@ def window_start(today: date, days: int = DAYS) -> datetime:
     return datetime.combine(today - timedelta(days=days - 1), time(0), SHOP_TZ)
 
 
-def _order_day(order: Mapping[str, Any]) -> date | None:
-    raw = str(order.get("created_at") or "")
+def _order_day(order: OrderSummary) -> date | None:
+    raw = order.created_at
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -112,9 +111,7 @@ def _order_day(order: Mapping[str, Any]) -> date | None:
     return moment.astimezone(SHOP_TZ).date()
 
 
-def daily_sales(
-    orders: Iterable[Mapping[str, Any]], today: date, days: int = DAYS
-) -> list[DaySales]:
+def daily_sales(orders: Iterable[OrderSummary], today: date, days: int = DAYS) -> list[DaySales]:
     """Orders and revenue per day (oldest first); cancelled orders count apart, not as sales."""
     first = today - timedelta(days=days - 1)
     window = [first + timedelta(days=n) for n in range(days)]
@@ -124,11 +121,11 @@ def daily_sales(
         day = _order_day(order)
         if day is None or day not in placed:
             continue
-        if order.get("status") == CANCELLED:
+        if order.status == CANCELLED:
             cancelled[day] += 1
         else:
             placed[day] += 1
-            revenue[day] += Decimal(str(order.get("total_amount") or 0))
+            revenue[day] += order.total_amount
     return [DaySales(day, placed[day], revenue[day], cancelled[day]) for day in window]
 
 

@@ -38,8 +38,8 @@ async def index():
     orders = await order_use_cases.list_since(backends(), window_start(today, DAYS))
     days = daily_sales(orders, today, DAYS)
     waiting = {
-        PENDING: sum(1 for o in orders if o.get("status") == PENDING),
-        PAID: sum(1 for o in orders if o.get("status") == PAID),
+        PENDING: sum(1 for o in orders if o.status == PENDING),
+        PAID: sum(1 for o in orders if o.status == PAID),
     }
     recent, _, _ = await order_use_cases.list_all(backends(), limit=RECENT)
     snapshot = await catalog_snapshot(backends())

@@ -9,7 +9,7 @@ from typing import Any
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
-from cloudstore.domain.orders import CANCELLED, STATUSES, TRANSITIONS
+from cloudstore.domain.orders import CANCELLED, STATUSES, TRANSITIONS, Order
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
 from cloudstore.web.admin.common import back_to, table_row
@@ -73,7 +73,7 @@ async def index():
     )
 
 
-async def load(order_id: str) -> dict:
+async def load(order_id: str) -> Order:
     """Found by id alone on the all-orders index, then read consistently by its key."""
     try:
         return await order_use_cases.find_any(backends(), order_id)
@@ -98,8 +98,8 @@ async def set_status(order_id: str):
     except Conflict as error:
         current = await load(order_id)
         message = (
-            f"This order is now {current['status']}: it cannot become {new_status}."
-            if current["status"] != new_status
+            f"This order is now {current.status}: it cannot become {new_status}."
+            if current.status != new_status
             else f"This order is already {new_status}."
         )
         if error.code == ErrorCode.ORDER_CHANGED:
@@ -107,15 +107,15 @@ async def set_status(order_id: str):
         if in_row:
             return await _row(current, message=message, status=409)
         return notify(go(back), message, "error")
-    text = f"Order {order_id} is now {after['status']}."
-    if after["status"] == CANCELLED:
+    text = f"Order {order_id} is now {after.status}."
+    if after.status == CANCELLED:
         text += " Its stock is back in the catalog."
     if in_row:
         return await _row(after, toast={"kind": "success", "text": text})
     return notify(go(back), text)
 
 
-async def _row(order: dict, **shown: Any):
+async def _row(order: Order, **shown: Any):
     return await table_row(
         "admin/orders.html", "order_row", here=current_url(), order=order, **shown
     )

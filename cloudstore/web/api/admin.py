@@ -94,7 +94,9 @@ async def list_orders(query_args: AdminOrderQuery):
     orders, next_cursor, _ = await order_use_cases.list_all(
         backends(), status=query_args.status, limit=query_args.limit, cursor=query_args.cursor
     )
-    return ok(data=orders, count=len(orders), next_cursor=next_cursor)
+    return ok(
+        data=[order.as_dict() for order in orders], count=len(orders), next_cursor=next_cursor
+    )
 
 
 @bp.post("/orders/<order_id>/status")
@@ -106,4 +108,4 @@ async def list_orders(query_args: AdminOrderQuery):
 async def set_order_status(order_id: str, data: StatusBody):
     """Move an order along its lifecycle (admins only); cancelling restores its stock."""
     _, after = await admin_set_status(backends(), g.user.user_id, order_id, data.status)
-    return ok(data=after)
+    return ok(data=after.as_dict())

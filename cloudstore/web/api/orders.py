@@ -43,7 +43,7 @@ async def create_order(data: OrderBody):
         client_total=data.total_amount,
         idempotency_key=idempotency_key(),
     )
-    return ok(201, headers=replay_headers(placed.replayed), data=placed.order)
+    return ok(201, headers=replay_headers(placed.replayed), data=placed.order.as_dict())
 
 
 @bp.get("")
@@ -57,7 +57,9 @@ async def list_orders(query_args: OrderQuery):
     orders, next_cursor = await order_use_cases.list_own(
         backends(), user.user_id, limit=query_args.limit, cursor=query_args.cursor
     )
-    return ok(data=orders, count=len(orders), next_cursor=next_cursor)
+    return ok(
+        data=[order.as_dict() for order in orders], count=len(orders), next_cursor=next_cursor
+    )
 
 
 @bp.get("/<order_id>")
@@ -68,7 +70,8 @@ async def list_orders(query_args: OrderQuery):
 async def get_order(order_id: str):
     """One of the user's orders (404 for anyone else's)."""
     user = await current_user()
-    return ok(data=await order_use_cases.get_own(backends(), user.user_id, order_id))
+    order = await order_use_cases.get_own(backends(), user.user_id, order_id)
+    return ok(data=order.as_dict())
 
 
 @bp.post("/<order_id>/cancel")
@@ -80,4 +83,4 @@ async def cancel_order(order_id: str):
     """Cancel one of the user's own pending orders; its stock goes back to the catalog."""
     user = await current_user()
     order = await cancel_own_order(backends(), user.user_id, order_id)
-    return ok(data=order)
+    return ok(data=order.as_dict())

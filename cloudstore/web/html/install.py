@@ -22,8 +22,8 @@ from cloudstore.web.html.template_filters import register_filters
 from cloudstore.web.session import backends, current_user
 
 if TYPE_CHECKING:
+    from cloudstore.domain.accounts import User
     from cloudstore.domain.pricing import Quote
-    from cloudstore.stores.users import User
 
 log = logging.getLogger(__name__)
 SavedCart = Callable[["User"], Awaitable["Quote"]]

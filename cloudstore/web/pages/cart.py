@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from quart import Blueprint, g, request, url_for
 
+from cloudstore.domain.accounts import User
 from cloudstore.domain.cart import MAX_QUANTITY, CartLine
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.shop import carts
-from cloudstore.stores.users import User
 from cloudstore.web.html.responses import go, is_htmx, notify, page
 from cloudstore.web.pages import forms
 from cloudstore.web.pages.cartview import cart_changed, lines_for, quote_for

@@ -14,12 +14,12 @@ import json
 from quart import make_response, request
 from quart.typing import ResponseTypes
 
+from cloudstore.domain.accounts import User
 from cloudstore.domain.cart import MAX_LINES, CartLine, normalize
 from cloudstore.domain.client_text import bounded_json
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.domain.pricing import Quote
 from cloudstore.shop import carts
-from cloudstore.stores.users import User
 from cloudstore.web.html.rendering import render_block, render_blocks
 from cloudstore.web.html.responses import from_page
 from cloudstore.web.session import backends

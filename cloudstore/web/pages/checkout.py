@@ -6,12 +6,12 @@ import uuid
 
 from quart import Blueprint, request, url_for
 
+from cloudstore.domain.accounts import User
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.pricing import Quote
 from cloudstore.money import format_idr
 from cloudstore.shop import accounts, carts
 from cloudstore.shop.checkout import page_summary, place_from_page
-from cloudstore.stores.users import User
 from cloudstore.web.html.responses import go, login_url, notify, page
 from cloudstore.web.pages import forms
 from cloudstore.web.pages.cartview import fresh_quote
@@ -141,6 +141,6 @@ async def place():
         await accounts.update_profile(
             backends(), user.user_id, {k: v or None for k, v in address.items()}
         )
-    order_id = placed.order["order_id"]
+    order_id = placed.order.order_id
     text = "Thank you! Your order is placed." if not placed.replayed else "Your order is placed."
     return notify(go(url_for("pages.orders.detail", order_id=order_id)), text)

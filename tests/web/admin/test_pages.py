@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
+from cloudstore.domain.orders import OrderSummary
 from cloudstore.web.admin import chart
 from cloudstore.web.admin import products as admin_products
 from tests.helpers import ADDRESS, bearer, register
@@ -550,11 +551,16 @@ async def test_admin_pages_use_no_inline_style_or_script(app, client, backends, 
 def test_daily_sales_buckets_by_jakarta_day_and_leaves_cancelled_out():
     today = date(2025, 3, 14)
     orders = [
-        # 23:30 UTC on the 13th is 06:30 on the 14th in Jakarta.
-        {"created_at": "2025-03-13T23:30:00.000Z", "status": "paid", "total_amount": 1000},
-        {"created_at": "2025-03-13T16:59:59.000Z", "status": "pending", "total_amount": 500},
-        {"created_at": "2025-03-14T01:00:00.000Z", "status": "cancelled", "total_amount": 9999},
-        {"created_at": "2025-02-01T00:00:00.000Z", "status": "paid", "total_amount": 7},
+        OrderSummary(f"ORD-{n}", "USR-1", created_at, status, Decimal(total))
+        for n, (created_at, status, total) in enumerate(
+            [
+                # 23:30 UTC on the 13th is 06:30 on the 14th in Jakarta.
+                ("2025-03-13T23:30:00.000Z", "paid", 1000),
+                ("2025-03-13T16:59:59.000Z", "pending", 500),
+                ("2025-03-14T01:00:00.000Z", "cancelled", 9999),
+                ("2025-02-01T00:00:00.000Z", "paid", 7),
+            ]
+        )
     ]
     days = chart.daily_sales(orders, today, 14)
     assert len(days) == 14 and days[0].day == date(2025, 3, 1) and days[-1].day == today

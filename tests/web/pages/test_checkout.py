@@ -174,7 +174,7 @@ async def test_after_a_change_the_page_places_the_order_it_now_shows(client, bac
     )
     assert placed.headers["HX-Redirect"].startswith("/orders/ORD-")
     orders, _ = await backends.orders.list_for_user(user.user_id)
-    assert orders[0]["total_amount"] == 1554000
+    assert orders[0].total_amount == 1554000
 
 
 async def test_a_line_added_in_another_tab_is_named_and_no_order_is_placed(
