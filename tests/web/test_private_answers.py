@@ -85,8 +85,10 @@ async def test_answers_carrying_a_token_are_no_store(module_app, path, body):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-async def test_a_successful_order_and_profile_are_no_store(module_app, catalog, customer):
+async def test_a_successful_order_and_profile_are_no_store(module_app, catalog):
     client = module_app.test_client()
+    # A new account: the module's customer may have been logged out by the route sweep.
+    customer = await register(client)
     order = await client.post(
         "/api/orders",
         json={"items": [{"product_id": LAMBDA, "quantity": 1}], "shipping_address": ADDRESS},
