@@ -98,3 +98,19 @@ async def admin_token(app) -> str:
 
 async def admin_headers(app) -> dict:
     return bearer(await admin_token(app))
+
+
+async def place_order(
+    client, token: str, product_id: str = "PROD-LAMBDA-10M", quantity: int = 2
+) -> dict:
+    """A customer's order through the API (201 asserted); returns its data."""
+    response = await client.post(
+        "/api/orders",
+        json={
+            "items": [{"product_id": product_id, "quantity": quantity}],
+            "shipping_address": dict(ADDRESS),
+        },
+        headers=bearer(token),
+    )
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    return (await response.get_json())["data"]

@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from cloudstore.domain.orders import STATUSES, TRANSITIONS, can_transition
-from tests.helpers import ADDRESS, bearer, register
+from tests.helpers import bearer, register
+from tests.helpers import place_order as place
 
 ALLOWED = {
     ("pending", "paid"),
@@ -27,19 +28,6 @@ def test_transition_table_allows_exactly_the_lifecycle(current, new):
 
 def test_every_status_has_a_row_in_the_transition_table():
     assert set(TRANSITIONS) == set(STATUSES)
-
-
-async def place(client, token, product_id="PROD-LAMBDA-10M", quantity=2) -> dict:
-    response = await client.post(
-        "/api/orders",
-        json={
-            "items": [{"product_id": product_id, "quantity": quantity}],
-            "shipping_address": dict(ADDRESS),
-        },
-        headers=bearer(token),
-    )
-    assert response.status_code == 201
-    return (await response.get_json())["data"]
 
 
 async def stock(client, product_id="PROD-LAMBDA-10M") -> int:

@@ -15,7 +15,8 @@ import pytest
 from cloudstore.domain.orders import OrderSummary
 from cloudstore.web.admin import chart
 from cloudstore.web.admin import products as admin_products
-from tests.helpers import ADDRESS, bearer, register
+from tests.helpers import bearer, register
+from tests.helpers import place_order as place
 from tests.helpers.pages import as_admin, csrf_token, htmx, is_fragment, text
 
 LAMBDA = "PROD-LAMBDA-10M"
@@ -35,19 +36,6 @@ async def as_customer(app) -> tuple:
 
 def row_headers(token: str, target: str, current: str = "/admin/products") -> dict:
     return {**htmx(token, current=current), "HX-Target": target}
-
-
-async def place(client, token: str, product_id: str = LAMBDA, quantity: int = 2) -> dict:
-    response = await client.post(
-        "/api/orders",
-        json={
-            "items": [{"product_id": product_id, "quantity": quantity}],
-            "shipping_address": dict(ADDRESS),
-        },
-        headers=bearer(token),
-    )
-    assert response.status_code == 201, await text(response)
-    return (await response.get_json())["data"]
 
 
 async def stock_of(client, product_id: str) -> int:

@@ -8,24 +8,10 @@ import uuid
 
 import pytest
 
-from tests.helpers import admin_headers, bearer, register
+from tests.helpers import bearer, register
+from tests.helpers.shared_app import admin, app, settings  # noqa: F401 - one app per module
 
 # One app for the whole module: every test makes its own products, so none shares data.
-
-
-@pytest.fixture(scope="module")
-def settings(module_settings):
-    return module_settings
-
-
-@pytest.fixture(scope="module")
-def app(module_app):
-    return module_app
-
-
-@pytest.fixture(scope="module")
-async def admin(app) -> dict:
-    return await admin_headers(app)
 
 
 @pytest.fixture(scope="module")

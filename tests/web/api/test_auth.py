@@ -9,19 +9,10 @@ import pytest
 
 from cloudstore.shop.accounts import create_admin
 from tests.helpers import bearer, unique_email
+from tests.helpers.shared_app import app, settings  # noqa: F401 - one app per module
 
 # One app for the whole module: every test works with its own unique emails.
 PASSWORD = "rahasia1"
-
-
-@pytest.fixture(scope="module")
-def settings(module_settings):
-    return module_settings
-
-
-@pytest.fixture(scope="module")
-def app(module_app):
-    return module_app
 
 
 async def sign_up(client, email: str | None = None, password: str = PASSWORD, name="Budi"):

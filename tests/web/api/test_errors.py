@@ -8,7 +8,8 @@ import time
 import pytest
 
 from cloudstore import create_app
-from tests.helpers import admin_headers, bearer, make_settings, unique_email
+from tests.helpers import bearer, make_settings, unique_email
+from tests.helpers.shared_app import admin, app, settings  # noqa: F401 - one app per module
 
 LEAKS = ("Traceback", "psycopg", "botocore", "127.0.0.1", 'File "', "Exception")
 JSON = {"Content-Type": "application/json"}
@@ -20,21 +21,6 @@ def module_settings(postgres_url, dynamodb, tmp_path_factory):
     # The outage tests log warnings on purpose.
     data_dir = tmp_path_factory.mktemp("data")
     return make_settings(postgres_url, dynamodb.endpoint, data_dir, log_level="CRITICAL")
-
-
-@pytest.fixture(scope="module")
-def settings(module_settings):
-    return module_settings
-
-
-@pytest.fixture(scope="module")
-def app(module_app):
-    return module_app
-
-
-@pytest.fixture(scope="module")
-async def admin(app) -> dict:
-    return await admin_headers(app)
 
 
 async def envelope(response, status: int) -> dict:
