@@ -6,6 +6,7 @@ log within a few refresh ticks, by reading only the changed products (no full Sc
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import random
 import time
 from collections import Counter
@@ -44,19 +45,24 @@ async def admin(workers) -> dict:
     return bearer((await reply.get_json())["token"])
 
 
+# Set while a test's own request runs: tasks it starts inherit it, the refresher (started
+# with the app) does not, so its polls can be told apart from the request's calls.
+IN_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar("in_request", default=False)
+
+
 class CallCounter:
     """Counts DynamoDB requests of one app by operation (botocore's before-call event);
-    with `refresher=False`, not its catalog refresher's polls (they tick on their own clock)."""
+    with `refresher=False`, only those made inside `IN_REQUEST` (not the catalog
+    refresher's polls, which tick on their own clock)."""
 
     def __init__(self, app, refresher: bool = True) -> None:
         self.calls: Counter[str] = Counter()
-        self._catalog = app.extensions["cloudstore"].catalog
         self._refresher = refresher
         events = app.extensions["cloudstore"].dynamo.client.meta.events
         events.register("before-call.dynamodb", self._count)
 
     def _count(self, model, **_) -> None:
-        if self._refresher or asyncio.current_task() is not self._catalog._refresher:
+        if self._refresher or IN_REQUEST.get():
             self.calls[model.name] += 1
 
 
@@ -159,14 +165,18 @@ async def test_a_checkout_on_one_worker_moves_stock_on_the_other(workers):
     token = await register(client_a)
     before = (await product_on(b, "PROD-LAMBDA-10M"))["stock"]
     counter = CallCounter(a, refresher=False)
-    reply = await client_a.post(
-        "/api/orders",
-        json={
-            "items": [{"product_id": "PROD-LAMBDA-10M", "quantity": 2}],
-            "shipping_address": dict(ADDRESS),
-        },
-        headers=bearer(token),
-    )
+    marker = IN_REQUEST.set(True)
+    try:
+        reply = await client_a.post(
+            "/api/orders",
+            json={
+                "items": [{"product_id": "PROD-LAMBDA-10M", "quantity": 2}],
+                "shipping_address": dict(ADDRESS),
+            },
+            headers=bearer(token),
+        )
+    finally:
+        IN_REQUEST.reset(marker)
     assert reply.status_code == 201, await reply.get_data(as_text=True)
     checkout_calls = dict(counter.calls)
     assert (await product_on(a, "PROD-LAMBDA-10M"))["stock"] == before - 2  # at once on A
