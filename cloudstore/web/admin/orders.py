@@ -9,7 +9,7 @@ from typing import Any
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
-from cloudstore.domain.orders import CANCELLED, STATUSES, TRANSITIONS, Order
+from cloudstore.domain.orders import CANCELLED, STATUSES, SYSTEM_ONLY, TRANSITIONS, Order
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
 from cloudstore.web.admin.common import back_to, table_row
@@ -36,7 +36,7 @@ ACTION_LABELS = {
 def next_statuses(status: str) -> list[str]:
     """The statuses an order may move to next, in lifecycle order."""
     allowed = TRANSITIONS.get(status, frozenset())
-    return [s for s in STATUSES if s in allowed]
+    return [s for s in STATUSES if s in allowed and s not in SYSTEM_ONLY]
 
 
 def list_url(status: str = "", cursor: str | None = None) -> str:

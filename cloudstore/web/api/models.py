@@ -369,6 +369,20 @@ class StatusChange(BaseModel):
     status: str
     at: str
     by: str
+    by_user_id: str | None = None
+    reason: str | None = None
+
+
+class PaymentOut(BaseModel):
+    provider: str
+    status: str
+    amount: int
+    expires_at: str
+    instructions: list[dict] | None = None
+    redirect_url: str | None = None
+    reference: str | None = None
+    paid_at: str | None = None
+    events: list[dict] | None = None
 
 
 class OrderOut(BaseModel):
@@ -385,6 +399,8 @@ class OrderOut(BaseModel):
     status_history: list[StatusChange]
     created_at: str
     updated_at: str
+    expires_at: str | None = None
+    payment: PaymentOut | None = None
 
 
 class OrderEnvelope(BaseModel):
