@@ -32,11 +32,21 @@ def test_version_comes_from_the_package_metadata():
 
 
 def test_serve_help_shows_the_defaults():
-    text = parser()._subparsers._group_actions[0].choices["serve"].format_help()
-    text = " ".join(text.split())
-    assert "(default: 127.0.0.1)" in text
-    assert "(default: 5000)" in text
-    assert "(default: 1)" in text
+    result = cloudstore("serve", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "address to listen on (default: 127.0.0.1)" in text
+    assert "port; 0 picks a free one (default: 5000)" in text
+    assert "hypercorn worker processes (default: 1)" in text
+
+
+def test_every_option_with_a_default_shows_it_in_help():
+    commands = parser()._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        text = " ".join(command.format_help().split())
+        for action in command._actions:
+            if action.default not in (None, False, "==SUPPRESS==") and not action.required:
+                assert f"(default: {action.default})" in text, f"{name} {action.dest}"
 
 
 def test_a_port_already_in_use_is_one_line_not_a_traceback(tmp_path):
@@ -111,3 +121,12 @@ def test_the_dynamodb_line_names_a_configured_endpoint():
     assert (
         describe_backends(settings, settings)[1] == "DynamoDB: endpoint http://dynamo.internal:8000"
     )
+
+
+def test_a_database_url_is_described_without_its_password():
+    settings = Settings(
+        database_url="postgresql://shop:pa55word@db.internal:6432/orders?sslmode=require",
+        dynamodb_endpoint="http://127.0.0.1:8000",
+    )
+    [postgres, _] = describe_backends(settings, settings)
+    assert postgres == "PostgreSQL: db.internal:6432, database orders, sslmode require"
