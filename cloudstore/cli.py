@@ -446,8 +446,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cloudstore {args.command}: {error.message}", file=sys.stderr)
         return 2
     except (MigrationError, BackendUnavailable) as error:
-        print(f"cloudstore {args.command}: {error}", file=sys.stderr)
+        print(f"cloudstore {args.command}: {error}{_cause(error)}", file=sys.stderr)
         return 2
+
+
+def _cause(error: BaseException) -> str:
+    """Why a backend was unavailable, for the operator: " (NoCredentialsError: Unable to
+    locate credentials)", or nothing."""
+    cause = error.__cause__
+    if cause is None:
+        return ""
+    detail = " ".join(str(cause).split())[:200]
+    return f" ({type(cause).__name__}: {detail})" if detail else f" ({type(cause).__name__})"
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@ task role, SSO, a shared profile; never a local DynamoDB) and `local`."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import aioboto3
 import pytest
 
@@ -104,3 +108,30 @@ def test_local_mode_without_keys_never_reads_the_operators_aws_credentials(share
 def test_an_unknown_mode_is_one_line():
     with pytest.raises(SettingsError, match="DYNAMODB_MODE"):
         from_env({"DYNAMODB_MODE": "cloud"}).validate()
+
+
+def test_migrate_in_aws_mode_without_credentials_says_so_in_its_last_line(postgres_url, tmp_path):
+    """An operator checking an instance role (`cloudstore migrate --check`) on a box without
+    one is told why DynamoDB is unavailable, without a traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        DYNAMODB_MODE="aws",
+        JWT_SECRET_KEY="k",
+        CLOUDSTORE_DATABASE_URL=postgres_url,
+        CLOUDSTORE_DATA_DIR=str(tmp_path / "data"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+    )
+    env.pop("DYNAMODB_ENDPOINT", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "cloudstore", "migrate", "--check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("cloudstore migrate: DynamoDB is unavailable (NoCredentialsError")
