@@ -1,8 +1,10 @@
 """One frozen Settings object, read from the environment and an optional `.env` file.
 
 The variable names are the original spec's (AWS_*, RDS_*, JWT_*), plus Cloud Store's own.
-Which backend is used is decided per backend: no RDS_HOST means the embedded PostgreSQL,
-no DYNAMODB_ENDPOINT and no AWS credentials means the local DynamoDB endpoint.
+Which backend is used is decided per backend: no RDS_HOST means the embedded PostgreSQL;
+DynamoDB follows DYNAMODB_MODE (`auto`: no DYNAMODB_ENDPOINT and no AWS_ACCESS_KEY_ID means
+the local DynamoDB endpoint; `aws`: AWS through the default credential chain; `local`: always
+a local endpoint).
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from psycopg.conninfo import make_conninfo
 
 _T = TypeVar("_T")
 
 DEFAULT_CATEGORIES = ("compute", "storage", "database", "networking")
+DYNAMODB_MODES = ("auto", "aws", "local")
+# libpq's sslmode values (https://www.postgresql.org/docs/current/libpq-ssl.html).
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 class SettingsError(ValueError):
@@ -77,6 +83,9 @@ class Settings:
     rds_database: str = "ecommerce"
     rds_username: str = "postgres"
     rds_password: str | None = None
+    # libpq sslmode for RDS_*; production: verify-full with the RDS CA bundle below.
+    rds_sslmode: str = "prefer"
+    rds_sslrootcert: str | None = None
     # Set by `cloudstore serve` for the embedded server (a libpq URI); wins over RDS_*.
     database_url: str | None = None
 
@@ -84,6 +93,10 @@ class Settings:
     jwt_expiry_hours: int = 24
 
     dynamodb_endpoint: str | None = None
+    # auto: local unless DYNAMODB_ENDPOINT or AWS_ACCESS_KEY_ID is set; aws: the default AWS
+    # credential chain (instance/task role, SSO, profile), never a local endpoint; local:
+    # always a local endpoint (DYNAMODB_ENDPOINT, or one `serve` starts).
+    dynamodb_mode: str = "auto"
     products_table: str = "Products"
     orders_table: str = "Orders"
     cart_table: str = "Cart"
@@ -147,13 +160,27 @@ class Settings:
         return not self.rds_host and not self.database_url
 
     @property
+    def dynamodb_on_aws(self) -> bool:
+        """DynamoDB is AWS's own (credentials from settings or the default AWS chain)."""
+        if self.dynamodb_mode == "aws":
+            return True
+        if self.dynamodb_mode == "local":
+            return False
+        return bool(self.aws_access_key_id) and not self.dynamodb_endpoint
+
+    @property
     def embedded_dynamodb(self) -> bool:
+        """A local DynamoDB must be started (or found) for this data dir."""
+        if self.dynamodb_mode == "aws":
+            return False
+        if self.dynamodb_mode == "local":
+            return not self.dynamodb_endpoint
         return not self.dynamodb_endpoint and not self.aws_access_key_id
 
     @property
     def uses_real_backends(self) -> bool:
         """True when either backend is an operator's (RDS/AWS), not one we started."""
-        return bool(self.rds_host) or bool(self.aws_access_key_id and not self.dynamodb_endpoint)
+        return bool(self.rds_host) or self.dynamodb_on_aws
 
     def external_backends(self) -> tuple[str, ...]:
         """The backends this data dir's own `cloudstore serve` did not start: RDS, AWS, or a
@@ -191,9 +218,17 @@ class Settings:
             return self.database_url
         if not self.rds_host:
             raise SettingsError("RDS_HOST is not set and no embedded PostgreSQL is running")
-        user = quote(self.rds_username, safe="")
-        password = f":{quote(self.rds_password, safe='')}" if self.rds_password else ""
-        return f"postgresql://{user}{password}@{self.rds_host}:{self.rds_port}/{self.rds_database}"
+        # make_conninfo quotes every value, so RDS_HOST may be a Unix-socket directory and a
+        # password may hold any character.
+        return make_conninfo(
+            host=self.rds_host,
+            port=self.rds_port,
+            dbname=self.rds_database,
+            user=self.rds_username,
+            password=self.rds_password,
+            sslmode=self.rds_sslmode,
+            sslrootcert=self.rds_sslrootcert,
+        )
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -236,10 +271,13 @@ class Settings:
             rds_database=get("RDS_DATABASE") or "ecommerce",
             rds_username=get("RDS_USERNAME") or "postgres",
             rds_password=get("RDS_PASSWORD"),
+            rds_sslmode=(get("RDS_SSLMODE") or "prefer").lower(),
+            rds_sslrootcert=get("RDS_SSLROOTCERT"),
             database_url=get("CLOUDSTORE_DATABASE_URL"),
             jwt_secret_key=get("JWT_SECRET_KEY"),
             jwt_expiry_hours=number("JWT_EXPIRY_HOURS", int, 24),
             dynamodb_endpoint=get("DYNAMODB_ENDPOINT"),
+            dynamodb_mode=(get("DYNAMODB_MODE") or "auto").lower(),
             products_table=get("DYNAMODB_PRODUCTS_TABLE") or "Products",
             orders_table=get("DYNAMODB_ORDERS_TABLE") or "Orders",
             cart_table=get("DYNAMODB_CART_TABLE") or "Cart",
@@ -288,6 +326,21 @@ class Settings:
             raise SettingsError("MAX_PENDING_ORDERS must be at least 1")
         if not self.categories:
             raise SettingsError("CATEGORIES must name at least one category")
+        if self.dynamodb_mode not in DYNAMODB_MODES:
+            raise SettingsError(
+                f"DYNAMODB_MODE must be auto, aws or local, got {self.dynamodb_mode!r}"
+            )
+        if self.rds_sslmode not in SSL_MODES:
+            raise SettingsError(
+                f"RDS_SSLMODE must be one of {', '.join(SSL_MODES)}, got {self.rds_sslmode!r}"
+            )
+        # "system" (libpq 16+) means the operating system's trusted CAs.
+        root = self.rds_sslrootcert
+        if root and root != "system" and not Path(root).is_file():
+            raise SettingsError(
+                f"RDS_SSLROOTCERT: no such file {root!r} (the RDS CA bundle, "
+                "e.g. /etc/cloudstore/rds-global-bundle.pem)"
+            )
         for entry in self.forwarded_allow_ips:
             if entry != "*":
                 try:

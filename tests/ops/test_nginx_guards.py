@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.helpers import DEPLOY, ROOT, free_port
-from tests.ops.test_deploy import NGINX, _nginx_wrapper
+from tests.ops.test_deploy import NGINX, NGINX_ACCESS_LOG, _nginx_wrapper
 
 CONF = (DEPLOY / "nginx.conf").read_text()
 SHOP = "shop.example.com"
@@ -70,6 +70,7 @@ def nginx(tmp_path):
         CONF.replace("listen 80", f"listen 127.0.0.1:{port}")
         .replace("server 127.0.0.1:5000;", f"server 127.0.0.1:{upstream.server_port};")
         .replace("alias /opt/cloudstore/static/;", f"alias {ROOT}/static/;")
+        .replace(NGINX_ACCESS_LOG, "access_log off;")
     )
     (tmp_path / "cloudstore.conf").write_text(conf)
     wrapper = _nginx_wrapper(tmp_path, tmp_path / "cloudstore.conf")
