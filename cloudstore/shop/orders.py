@@ -23,7 +23,7 @@ from cloudstore.domain.orders import (
     history_entry,
     leaves_pending,
 )
-from cloudstore.shop import audit
+from cloudstore.shop import audit, mail
 from cloudstore.stores.orders import StockMoved
 
 ATTEMPTS = 3
@@ -125,6 +125,7 @@ async def change_status(backends: Backends, order: Order, new_status: str, by: s
             backends.catalog.apply_stock_changes(
                 {pid: current[pid].stock + qty for pid, _, qty in restock}
             )
+        mail.notify(backends, updated)
         return updated
     raise Conflict(
         "the products in this order changed meanwhile; please try again",
