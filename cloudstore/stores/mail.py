@@ -126,7 +126,7 @@ class SesTransport:
             await self.open()
         recipients = [address.addr_spec for address in message["To"].addresses]
         await self.client.send_email(
-            FromEmailAddress=str(message["From"]),
+            FromEmailAddress=message["From"].addresses[0].addr_spec,
             Destination={"ToAddresses": recipients},
             Content={"Raw": {"Data": wire_bytes(message)}},
         )
@@ -342,7 +342,9 @@ def outbox_entries(directory: Path, last: int | None = None) -> list[OutboxEntry
 
 
 def read_message(data: bytes) -> EmailMessage:
-    message = email.message_from_bytes(data, policy=policy.default)
+    """A message as written by `wire_bytes` (headers may be raw UTF-8: RFC 6532)."""
+    text = data.decode("utf-8", "surrogateescape")
+    message = email.message_from_string(text, policy=policy.default)
     assert isinstance(message, EmailMessage)
     return message
 
