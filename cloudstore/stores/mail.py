@@ -213,6 +213,10 @@ class MailQueue:
         self._outstanding = 0
         self._idle: asyncio.Event | None = None
 
+    def retry_delay(self, failed_attempt: int) -> float:
+        """Seconds before the next attempt: `first_retry`, doubled after each failure."""
+        return self.first_retry * 2 ** (failed_attempt - 1)
+
     async def start(self) -> None:
         """Start the worker (in the serving event loop)."""
         self._queue = asyncio.Queue()
@@ -290,7 +294,7 @@ class MailQueue:
                 )
                 self._done()
                 return
-            delay = self.first_retry * 2 ** (item.attempt - 1)
+            delay = self.retry_delay(item.attempt)
             log.warning(
                 "mail (%s) attempt %d failed (%s); retrying in %.1f s",
                 item.what,
