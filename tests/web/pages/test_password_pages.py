@@ -3,6 +3,9 @@ link; the link opens `/reset-password?token=…`, whose form sets the new passwo
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 
 from cloudstore import create_app
@@ -11,6 +14,12 @@ from tests.helpers.mail import reset_link, reset_token_for, sent_mail
 from tests.helpers.pages import csrf_token, htmx, login, sign_up, text
 
 NEW = "sandi-baru-1"
+
+
+@pytest.fixture
+def settings(postgres_url, dynamodb, tmp_path):
+    """Each test's own app, allowing two reset requests per client an hour."""
+    return make_settings(postgres_url, dynamodb.endpoint, tmp_path / "data", reset_limit="2/hour")
 
 
 async def ask_for_link(client, email: str):
@@ -106,9 +115,19 @@ async def test_a_reset_logs_out_every_browser_of_the_account(app, client):
     assert (await signed_in.get("/profile")).status_code == 303
 
 
-@pytest.fixture
-def settings(postgres_url, dynamodb, tmp_path):
-    return make_settings(postgres_url, dynamodb.endpoint, tmp_path / "data", reset_limit="2/hour")
+async def test_the_apps_request_log_has_the_reset_path_without_its_token(app, client, caplog):
+    email = await new_account(app)
+    await ask_for_link(client, email)
+    token = await reset_token_for(app, email)
+    with caplog.at_level(logging.INFO, logger="cloudstore.request"):
+        await client.get(f"/reset-password?token={token}")
+        await set_password(client, token)
+    lines = [r for r in caplog.records if r.name == "cloudstore.request"]
+    assert {(r.method, r.path) for r in lines} >= {
+        ("GET", "/reset-password"),
+        ("POST", "/reset-password"),
+    }
+    assert all(token not in json.dumps(vars(r), default=str) for r in caplog.records)
 
 
 async def test_too_many_requests_from_one_browser_are_refused_politely(client):
