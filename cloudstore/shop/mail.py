@@ -11,6 +11,7 @@ templates; to add one for a new status, add it to `ORDER_MESSAGES`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -73,7 +74,7 @@ def compose(
     message["Subject"] = _one_line(subject)
     message["From"] = _address(sender_name or SHOP_NAME, sender_address)
     message["To"] = _address(to.name, to.email)
-    message["Date"] = format_datetime(_now())
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
     values = {
         "shop": SHOP_NAME,
@@ -88,12 +89,6 @@ def compose(
         environment.get_template(f"{template}.html").render(values), subtype="html"
     )
     return message
-
-
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 def _link(settings: Settings, path: str) -> str:

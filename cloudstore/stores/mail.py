@@ -75,8 +75,10 @@ class OutboxTransport:
 
     def _write(self, data: bytes) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        name = f"{stamp}-{time.time_ns() % 1_000_000_000:09d}-{uuid.uuid4().hex[:8]}.eml"
+        now = time.time_ns()  # names sort in the order messages were written
+        seconds, nanoseconds = divmod(now, 1_000_000_000)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds))
+        name = f"{stamp}.{nanoseconds:09d}Z-{uuid.uuid4().hex[:8]}.eml"
         partial = self.directory / f".{name}.partial"
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
