@@ -1,5 +1,5 @@
 """`cloudstore serve | seed | create-admin | disable-user | enable-user | set-role | migrate |
-init-db` (also `python -m cloudstore`)."""
+init-db | outbox` (also `python -m cloudstore`)."""
 
 from __future__ import annotations
 
@@ -331,6 +331,30 @@ def init_db(_args: argparse.Namespace) -> int:
     return 0
 
 
+def outbox(args: argparse.Namespace) -> int:
+    """Print the latest messages of MAIL_BACKEND=outbox: date, recipient, subject, links."""
+    from cloudstore.stores.mail import links_in, outbox_entries
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        raise SystemExit(f"cloudstore: {error}") from None
+    entries = outbox_entries(settings.outbox_dir, last=args.last)
+    if not entries:
+        print(f"no mail in {settings.outbox_dir}")
+        return 0
+    for entry in entries:
+        message = entry.message
+        print(f"Date:    {message['Date']}")
+        print(f"To:      {message['To']}")
+        print(f"Subject: {message['Subject']}")
+        for link in links_in(message):
+            print(f"Link:    {link}")
+        print(f"File:    {entry.path}")
+        print()
+    return 0
+
+
 def default_worker_class() -> str:
     """uvloop where it is installed (not on Windows), as in deploy/hypercorn.toml."""
     return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
@@ -428,6 +452,14 @@ def parser() -> argparse.ArgumentParser:
 
     init_cmd = commands.add_parser("init-db", help="migrate, then seed a new catalog")
     init_cmd.set_defaults(func=init_db)
+
+    outbox_cmd = commands.add_parser(
+        "outbox", help="print the latest mail written by MAIL_BACKEND=outbox (the default)"
+    )
+    outbox_cmd.add_argument(
+        "--last", type=int, default=10, metavar="N", help="how many (newest last; 10)"
+    )
+    outbox_cmd.set_defaults(func=outbox)
     return top
 
 

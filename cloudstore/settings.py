@@ -16,9 +16,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from email import policy as email_policy
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from dotenv import dotenv_values
 from psycopg.conninfo import make_conninfo
@@ -69,6 +70,12 @@ def parse_rate_limit(name: str, raw: str | RateLimit) -> RateLimit:
 # Issue 11: ten failed logins per account and per client, ten registrations per client, an hour.
 DEFAULT_LOGIN_LIMIT = RateLimit(10, 3600)
 DEFAULT_REGISTER_LIMIT = RateLimit(10, 3600)
+# Password-reset requests: per client address (over it: 429), and per account (over it: the
+# usual 202, but no more mail).
+DEFAULT_RESET_LIMIT = RateLimit(10, 3600)
+DEFAULT_RESET_EMAIL_LIMIT = RateLimit(3, 3600)
+MAIL_BACKENDS = ("outbox", "ses", "smtp")
+DEFAULT_MAIL_FROM = "Cloud Store <noreply@localhost>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +145,25 @@ class Settings:
     register_limit: RateLimit = DEFAULT_REGISTER_LIMIT
     # Open (pending) orders a customer may hold at once: unpaid orders hold stock.
     max_pending_orders: int = 5
+    # Password-reset requests per client address (429 past it) and per account (past it the
+    # answer is the same 202, and nothing more is sent).
+    reset_limit: RateLimit = DEFAULT_RESET_LIMIT
+    reset_email_limit: RateLimit = DEFAULT_RESET_EMAIL_LIMIT
+    # Mail: `outbox` (.eml files in <data dir>/outbox), `ses` (Amazon SES v2) or `smtp`.
+    mail_backend: str = "outbox"
+    mail_from: str = DEFAULT_MAIL_FROM
+    # smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465.
+    smtp_url: str | None = None
 
     def __post_init__(self) -> None:
         # Overrides may give limits as text ("100/minute"), as the environment does.
-        for name in ("login_limit", "login_ip_limit", "register_limit"):
+        for name in (
+            "login_limit",
+            "login_ip_limit",
+            "register_limit",
+            "reset_limit",
+            "reset_email_limit",
+        ):
             value = getattr(self, name)
             if value is not None and not isinstance(value, RateLimit):
                 object.__setattr__(self, name, parse_rate_limit(name.upper(), value))
@@ -212,6 +234,17 @@ class Settings:
         if not self.public_url:
             raise SettingsError("PUBLIC_URL must be set to make links for mail and payments")
         return self.public_url + "/" + path.lstrip("/")
+
+    @property
+    def link_base(self) -> str:
+        """The base of links in mail: PUBLIC_URL, or the default address of `cloudstore
+        serve` (only the outbox backend may run without PUBLIC_URL; see validate)."""
+        return self.public_url or "http://localhost:5000"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where MAIL_BACKEND=outbox writes each message as an .eml file."""
+        return self.data_dir / "outbox"
 
     def postgres_conninfo(self) -> str:
         if self.database_url:
@@ -309,6 +342,11 @@ class Settings:
             register_limit=rate("REGISTER_LIMIT", DEFAULT_REGISTER_LIMIT),
             public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
             max_pending_orders=number("MAX_PENDING_ORDERS", int, 5),
+            reset_limit=rate("RESET_LIMIT", DEFAULT_RESET_LIMIT),
+            reset_email_limit=rate("RESET_EMAIL_LIMIT", DEFAULT_RESET_EMAIL_LIMIT),
+            mail_backend=(get("MAIL_BACKEND") or "outbox").lower(),
+            mail_from=get("MAIL_FROM") or DEFAULT_MAIL_FROM,
+            smtp_url=get("SMTP_URL"),
         )
 
     def validate(self) -> Settings:
@@ -351,6 +389,7 @@ class Settings:
                     ) from None
         if self.public_url:
             _check_public_url(self.public_url)
+        self._check_mail()
         external = () if self.jwt_secret_key else self.external_backends()
         if external:
             raise SettingsError(
@@ -360,6 +399,83 @@ class Settings:
                 "python3 -c 'import secrets; print(secrets.token_hex(32))'"
             )
         return self
+
+    def _check_mail(self) -> None:
+        if self.mail_backend not in MAIL_BACKENDS:
+            raise SettingsError(
+                f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, got {self.mail_backend!r}"
+            )
+        sender = parse_mail_address(self.mail_from)
+        if sender is None:
+            raise SettingsError(
+                f"MAIL_FROM must be one address, like Cloud Store <shop@example.com>, "
+                f"got {self.mail_from!r}"
+            )
+        if self.mail_backend == "outbox":
+            return
+        if not self.public_url:
+            raise SettingsError(
+                f"PUBLIC_URL is required with MAIL_BACKEND={self.mail_backend}: mail links to it"
+            )
+        if self.mail_from == DEFAULT_MAIL_FROM:
+            raise SettingsError(
+                f"MAIL_FROM is required with MAIL_BACKEND={self.mail_backend} (an address "
+                "your mail service accepts as sender)"
+            )
+        if self.mail_backend == "smtp":
+            parse_smtp_url(self.smtp_url)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpServer:
+    """SMTP_URL taken apart: smtps:// is TLS from the start, smtp:// upgrades with STARTTLS
+    when the server offers it."""
+
+    host: str
+    port: int
+    use_tls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_smtp_url(url: str | None) -> SmtpServer:
+    """SMTP_URL (smtp://user:pass@host:587 or smtps://user:pass@host:465) → SmtpServer."""
+    example = "like smtp://user:pass@mail.example.com:587 or smtps://user:pass@host:465"
+    if not url:
+        raise SettingsError(f"SMTP_URL is required with MAIL_BACKEND=smtp, {example}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(f"SMTP_URL must look {example}")
+    use_tls = parts.scheme == "smtps"
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or (465 if use_tls else 587),
+        use_tls=use_tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def parse_mail_address(text: str) -> tuple[str, str] | None:
+    """`Name <addr@host>` or `addr@host` → (display name, address), or None when it is not
+    exactly one address on one line."""
+    if any(ch in text for ch in "\r\n\x00"):
+        return None
+    try:
+        header = email_policy.default.header_factory("from", text)
+        addresses = header.addresses
+    except (ValueError, IndexError, TypeError):
+        return None
+    if header.defects or len(addresses) != 1:
+        return None
+    (address,) = addresses
+    if not address.username or not address.domain:
+        return None
+    return address.display_name, address.addr_spec
 
 
 def _check_public_url(url: str) -> None:

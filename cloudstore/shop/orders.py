@@ -25,7 +25,7 @@ from cloudstore.domain.orders import (
     history_entry,
     leaves_pending,
 )
-from cloudstore.shop import audit
+from cloudstore.shop import audit, mail
 from cloudstore.stores.orders import StockMoved
 
 ATTEMPTS = 3
@@ -135,6 +135,7 @@ async def change_status(
             backends.catalog.apply_stock_changes(
                 {pid: current[pid].stock + qty for pid, _, qty in restock}
             )
+        mail.notify(backends, updated)
         return updated
     raise Conflict(
         "the products in this order changed meanwhile; please try again",

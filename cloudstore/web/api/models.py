@@ -169,6 +169,16 @@ class PasswordChangeBody(Body):
     ]
 
 
+class PasswordResetBody(Body):
+    email: Annotated[Text, StringConstraints(max_length=254)]
+
+
+class PasswordResetConfirmBody(Body):
+    token: Annotated[StrictStr, StringConstraints(max_length=128, pattern=r"^[A-Za-z0-9_-]*$")]
+    # The password rules themselves are the shop's (auth.check_password_rules).
+    password: Annotated[StrictStr, StringConstraints(max_length=1024, pattern=NO_CONTROL)]
+
+
 class TokenOut(BaseModel):
     success: bool
     token: str
