@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from email import policy as email_policy
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from psycopg.conninfo import make_conninfo
