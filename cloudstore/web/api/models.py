@@ -25,6 +25,7 @@ from cloudstore.domain.errors import InvalidInput
 from cloudstore.domain.field_messages import FORMATS
 from cloudstore.domain.numbers import whole_number
 from cloudstore.domain.orders import STATUSES
+from cloudstore.domain.payments import PAYMENT_STATUSES, PROVIDERS
 from cloudstore.domain.product_rules import (
     CATEGORY_MAX,
     DESCRIPTION_MAX,
@@ -373,16 +374,33 @@ class StatusChange(BaseModel):
     reason: str | None = None
 
 
-class PaymentOut(BaseModel):
-    provider: str
+class TransferInstruction(BaseModel):
+    bank: str
+    account_number: str
+    account_name: str
+    amount: int
+    reference: str  # the order id: what the shopper writes as the transfer's reference
+
+
+class PaymentEventOut(BaseModel):
+    at: str
+    source: str
     status: str
+    note: str | None = None
+    reference: str | None = None
+
+
+class PaymentOut(BaseModel):
+    provider: Literal[PROVIDERS]  # type: ignore[valid-type]
+    status: Literal[PAYMENT_STATUSES]  # type: ignore[valid-type]
     amount: int
     expires_at: str
-    instructions: list[dict] | None = None
+    # bank_transfer: where to transfer; midtrans: the payment page (null until reached).
+    instructions: list[TransferInstruction] | None = None
     redirect_url: str | None = None
     reference: str | None = None
     paid_at: str | None = None
-    events: list[dict] | None = None
+    events: list[PaymentEventOut] | None = None
 
 
 class OrderOut(BaseModel):
@@ -428,3 +446,6 @@ class AdminOrderQuery(BaseModel):
 
 class StatusBody(Body):
     status: Literal[STATUSES]  # type: ignore[valid-type]
+    # The payment's proof when a pending order becomes paid (checked by the shop: 1-100
+    # printable characters; required for bank transfers).
+    reference: Annotated[str, StringConstraints(max_length=1000)] | None = None
