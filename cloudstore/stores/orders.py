@@ -46,6 +46,9 @@ from cloudstore.stores.order_items import (
 
 TRANSACTION_ATTEMPTS = 4
 PENDING_COUNTER = "COUNTER#pending_orders"
+# `payment` and `events` are fine names, but DynamoDB reserves many words: paths under the
+# payment go through placeholders.
+PAYMENT_NAMES = {"#pay": "payment", "#events": "events"}
 
 
 class StockMoved(Conflict):
@@ -454,14 +457,14 @@ class OrderStore:
             ":events": to_value([event.as_dict()]),
             ":count": to_value(len(order.payment.events)),
         }
-        expression = "SET payment.events = list_append(payment.events, :events)"
+        expression = "SET #pay.#events = list_append(#pay.#events, :events)"
         if review:
-            expression += ", payment.needs_review = :review"
+            expression += ", #pay.needs_review = :review"
             values[":review"] = to_value(True)
         return await self._update_if(
             order,
             expression,
-            "#s = :status AND size(payment.events) = :count",
+            "#s = :status AND size(#pay.#events) = :count",
             values,
         )
 
@@ -470,9 +473,8 @@ class OrderStore:
         another worker kept one first or the order left pending."""
         return await self._update_if(
             order,
-            "SET payment.redirect_url = :url",
-            "#s = :pending AND attribute_exists(payment) "
-            "AND attribute_not_exists(payment.redirect_url)",
+            "SET #pay.redirect_url = :url",
+            "#s = :pending AND attribute_exists(#pay) AND attribute_not_exists(#pay.redirect_url)",
             {":url": to_value(url), ":pending": to_value(PENDING)},
         )
 
@@ -486,7 +488,11 @@ class OrderStore:
                 Key={"user_id": to_value(order.user_id), "order_id": to_value(order.order_id)},
                 UpdateExpression=expression,
                 ConditionExpression=condition,
-                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeNames={
+                    name: value
+                    for name, value in {"#s": "status", **PAYMENT_NAMES}.items()
+                    if name in expression or name in condition
+                },
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
@@ -524,17 +530,23 @@ def _add_payment_changes(update: dict, before: Payment, after: Payment) -> None:
     was paid, the review flag, and the events appended (never the whole payment, so a
     redirect link kept meanwhile stays)."""
     values = update["ExpressionAttributeValues"]
+    names = update["ExpressionAttributeNames"]
+    names["#pay"] = PAYMENT_NAMES["#pay"]
     sets = []
     for name in ("reference", "paid_at", "needs_review"):
         value = getattr(after, name)
         if value is not None and value != getattr(before, name):
-            sets.append(f"payment.{name} = :pay_{name}")
+            names[f"#pay_{name}"] = name
+            sets.append(f"#pay.#pay_{name} = :pay_{name}")
             values[f":pay_{name}"] = to_value(value)
     new_events = after.events[len(before.events) :]
     if new_events:
-        sets.append("payment.events = list_append(payment.events, :pay_events)")
+        names["#events"] = PAYMENT_NAMES["#events"]
+        sets.append("#pay.#events = list_append(#pay.#events, :pay_events)")
         values[":pay_events"] = to_value([event.as_dict() for event in new_events])
-        update["ConditionExpression"] += " AND size(payment.events) = :pay_count"
+        update["ConditionExpression"] += " AND size(#pay.#events) = :pay_count"
         values[":pay_count"] = to_value(len(before.events))
     if sets:
         update["UpdateExpression"] += ", " + ", ".join(sets)
+    else:
+        del names["#pay"]
