@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cloudstore import create_app
+from cloudstore.shop.order_expiry import sweep_expired
 from cloudstore.shop.orders import change_status, get_own
 from cloudstore.shop.payments import ensure_payment_link
 from tests.helpers import bearer
@@ -167,3 +169,27 @@ async def test_a_paid_order_gets_no_payment_page(
     order = await get_own(backends, placed["user_id"], placed["order_id"])
     paid = await change_status(backends, order, "paid", by="admin", by_user_id="USR-ADMIN")
     assert (await ensure_payment_link(backends, paid)).payment.redirect_url is None
+
+
+def a_day_later() -> datetime:
+    return datetime.now(UTC) + timedelta(days=1, seconds=1)
+
+
+async def test_the_sweep_applies_a_payment_midtrans_knows_of_instead_of_expiring(
+    client, backends, seeded, customer_token, midtrans
+):
+    placed = await place(client, customer_token)
+    midtrans.statuses[placed["order_id"]] = ("settlement", "accept", placed["total_amount"])
+    await sweep_expired(backends, a_day_later())
+    order = await get_own(backends, placed["user_id"], placed["order_id"])
+    assert (order.status, order.status_history[-1].by) == ("paid", "payment_provider")
+
+
+async def test_the_sweep_expires_a_midtrans_order_when_midtrans_does_not_answer(
+    client, backends, seeded, customer_token, midtrans
+):
+    placed = await place(client, customer_token)
+    midtrans.down = True
+    await sweep_expired(backends, a_day_later())
+    order = await get_own(backends, placed["user_id"], placed["order_id"])
+    assert order.status == "expired"
