@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -283,6 +284,7 @@ _SETTLED, _FAILED = frozenset({"settlement"}), frozenset({"cancel", "deny"})
 # The largest notification body read (Midtrans's are about 1 KB).
 MAX_NOTIFICATION_BYTES = 16 * 1024
 _MAX_FIELD = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +310,7 @@ class Notification:
                     f"notification field {name} is missing", code=ErrorCode.REQUIRED, field=name
                 )
             value = str(value)
-            if not value or len(value) > _MAX_FIELD or not value.isprintable():
+            if not value or len(value) > _MAX_FIELD or _CONTROL.search(value):
                 raise InvalidInput(
                     f"notification field {name} is not valid", code=ErrorCode.INVALID, field=name
                 )

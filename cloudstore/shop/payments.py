@@ -30,7 +30,7 @@ from cloudstore.domain.payments import (
     transfer_reference,
 )
 from cloudstore.payments import GatewayUnavailable
-from cloudstore.shop.orders import admin_set_status, change_status
+from cloudstore.shop.orders import admin_set_status, change_status, get_own
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,12 @@ async def ensure_payment_link(
         return replace(order, payment=replace(payment, redirect_url=url))
     # Another worker kept its page first, or the order moved on: read what is there.
     return await backends.orders.get(order.user_id, order.order_id) or order
+
+
+async def own_order_to_pay(backends: Backends, user_id: str, order_id: str) -> Order:
+    """One of the customer's orders (404 for anyone else's), with its payment page made now
+    if the checkout could not reach the provider (see `ensure_payment_link`)."""
+    return await ensure_payment_link(backends, await get_own(backends, user_id, order_id))
 
 
 async def confirm_bank_transfer(

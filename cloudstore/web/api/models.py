@@ -374,6 +374,23 @@ class StatusChange(BaseModel):
     reason: str | None = None
 
 
+_NotificationText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")
+]
+
+
+class NotificationIn(BaseModel):
+    """Midtrans's HTTP notification: the fields the shop reads (it sends more)."""
+
+    order_id: _NotificationText
+    status_code: _NotificationText
+    gross_amount: _NotificationText
+    signature_key: _NotificationText
+    transaction_status: _NotificationText
+    fraud_status: _NotificationText | None = None
+    transaction_id: _NotificationText | None = None
+
+
 class TransferInstruction(BaseModel):
     bank: str
     account_number: str

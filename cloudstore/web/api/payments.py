@@ -6,11 +6,11 @@ proves itself with its signature, checked by the shop (403 when it does not)."""
 from __future__ import annotations
 
 from quart import Blueprint, request
-from quart_schema import document_response
+from quart_schema import document_request, document_response
 
 from cloudstore.domain.payments import MAX_NOTIFICATION_BYTES
 from cloudstore.shop.payments import handle_notification
-from cloudstore.web.api.models import ErrorOut, MessageOut
+from cloudstore.web.api.models import ErrorOut, MessageOut, NotificationIn
 from cloudstore.web.envelope import fail, ok
 from cloudstore.web.session import backends
 
@@ -18,6 +18,7 @@ bp = Blueprint("payments", __name__, url_prefix="/payments")
 
 
 @bp.post("/notifications")
+@document_request(NotificationIn)
 @document_response(MessageOut, 200)
 @document_response(ErrorOut, 400)
 @document_response(ErrorOut, 403)
