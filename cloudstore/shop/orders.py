@@ -180,14 +180,22 @@ async def admin_set_status(
             field="status",
         )
     order = await find_any(backends, order_id)
-    payment = None
+    payment, reason = None, None
     if new_status == PAID and order.status == PENDING:
         provider = order.payment.provider if order.payment else None
         checked = transfer_reference(reference, required=provider == BANK_TRANSFER)
         if order.payment is not None:
             payment = order.payment.confirmed(checked, utc_now_iso())
+        elif checked:  # placed before payments were recorded: the history keeps it
+            reason = f"payment reference {checked}"
     updated = await change_status(
-        backends, order, new_status, by=BY_ADMIN, by_user_id=admin_id, payment=payment
+        backends,
+        order,
+        new_status,
+        by=BY_ADMIN,
+        by_user_id=admin_id,
+        reason=reason,
+        payment=payment,
     )
     audit.record(
         admin_id,

@@ -3,7 +3,8 @@
 `GET /v2/{order_id}/status` → the transaction as a notification carries it (404 when it
 knows none). Both want HTTP basic auth with the server key and no password.
 
-`down = True` makes it answer 503 (Midtrans unreachable, as far as the shop can tell).
+`down = True` makes it answer 503 (Midtrans unreachable, as far as the shop can tell);
+`hang = True` makes it answer nothing until `release` is set (or 30 seconds pass).
 `requests` keeps every (method, path, headers, JSON body) it received."""
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class FakeMidtrans:
     def __init__(self, server_key: str = SERVER_KEY) -> None:
         self.server_key = server_key
         self.down = False
+        self.hang = False
+        self.release = threading.Event()
         self.requests: list[tuple[str, str, dict, object]] = []
         # order_id -> the transaction_status Core API reports (and its fraud_status).
         self.statuses: dict[str, tuple[str, str | None, str]] = {}
@@ -49,6 +52,8 @@ class FakeMidtrans:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
                 fake.requests.append(("POST", self.path, dict(self.headers), body))
+                if fake.hang:
+                    fake.release.wait(30)
                 if fake.down:
                     return self._answer(503, {"error_messages": ["service unavailable"]})
                 if not self._authorised():
@@ -87,6 +92,7 @@ class FakeMidtrans:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -38,7 +38,10 @@ async def app(settings):
 
 @pytest.fixture(autouse=True)
 def midtrans_answers(midtrans):
-    midtrans.down = False
+    midtrans.down = midtrans.hang = False
+    midtrans.release.clear()
+    yield
+    midtrans.release.set()
 
 
 def snap_request_for(midtrans, order_id: str) -> dict:
@@ -116,6 +119,14 @@ async def test_an_order_is_placed_while_midtrans_is_down(client, seeded, custome
     order = await place(client, customer_token)
     assert order["status"] == "pending"
     assert order["payment"]["redirect_url"] is None
+
+
+async def test_the_checkout_does_not_wait_for_a_midtrans_that_hangs(
+    client, seeded, customer_token, midtrans
+):
+    midtrans.hang = True
+    order = await place(client, customer_token)
+    assert (order["status"], order["payment"]["redirect_url"]) == ("pending", None)
 
 
 async def test_the_payment_page_is_made_later_when_midtrans_answers_again(
