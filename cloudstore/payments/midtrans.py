@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
-from cloudstore.domain.errors import ErrorCode, Forbidden
+from cloudstore.domain.errors import DomainError, ErrorCode, Forbidden
 from cloudstore.domain.orders import Order
 from cloudstore.domain.payments import MIDTRANS, Notification, parse_utc
 from cloudstore.payments import GatewayUnavailable
@@ -144,10 +144,17 @@ class Midtrans:
     async def status(self, order_id: str, *, budget: float) -> Notification | None:
         url = f"{self.settings.midtrans_api_url}/v2/{quote(order_id, safe='')}/status"
         reply = await self._call("GET", url, budget)
-        if str(reply.get("status_code")) == "404":
+        code = str(reply.get("status_code", ""))
+        if code == "404":
             return None
-        # Asked by us over TLS with our key: the answer needs no signature of its own.
-        return Notification.from_mapping({"signature_key": "-", **reply})
+        if not (code.startswith("2") or code == "407"):
+            # 407 is an expired transaction; other 4xx/5xx say Midtrans could not tell.
+            raise GatewayUnavailable(f"Midtrans answered status_code {code!r}")
+        try:
+            # Asked by us over TLS with our key: the answer needs no signature of its own.
+            return Notification.from_mapping({"signature_key": "-", **reply})
+        except DomainError as error:
+            raise GatewayUnavailable("Midtrans's status answer was not understood") from error
 
     async def _call(self, method: str, url: str, budget: float, **kwargs: Any) -> dict[str, Any]:
         if self.client is None:

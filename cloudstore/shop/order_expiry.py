@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from ulid import ULID
 
 from cloudstore.backends import Backends
-from cloudstore.domain.errors import BackendUnavailable, Conflict, DomainError, ErrorCode
+from cloudstore.domain.errors import BackendUnavailable, DomainError, ErrorCode
 from cloudstore.domain.orders import BY_SYSTEM, EXPIRED, ORDER_PREFIX, PAID, Order
 from cloudstore.domain.payments import (
     EXPIRY_REASON,
@@ -59,7 +59,7 @@ async def sweep_expired(backends: Backends, now: datetime | None = None) -> int:
                 continue
             await change_status(backends, order, EXPIRED, by=BY_SYSTEM, reason=EXPIRY_REASON)
             expired += 1
-        except Conflict as error:
+        except DomainError as error:
             if error.code not in (ErrorCode.ORDER_CHANGED, ErrorCode.INVALID_TRANSITION):
                 log.warning("order %s not expired: %s", order.order_id, error.message)
             # Else another sweep, a payment or a cancel moved it first.

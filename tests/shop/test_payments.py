@@ -201,3 +201,13 @@ async def test_the_sweep_expires_a_midtrans_order_when_midtrans_does_not_answer(
     await sweep_expired(backends, a_day_later())
     order = await get_own(backends, placed["user_id"], placed["order_id"])
     assert order.status == "expired"
+
+
+async def test_the_sweep_expires_a_midtrans_order_midtrans_says_is_still_unpaid(
+    client, backends, seeded, customer_token, midtrans
+):
+    placed = await place(client, customer_token)
+    midtrans.statuses[placed["order_id"]] = ("pending", None, placed["total_amount"])
+    await sweep_expired(backends, a_day_later())
+    order = await get_own(backends, placed["user_id"], placed["order_id"])
+    assert (order.status, order.status_history[-1].by) == ("expired", "system")
