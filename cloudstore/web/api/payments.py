@@ -24,6 +24,7 @@ bp = Blueprint("payments", __name__, url_prefix="/payments")
 @document_response(ErrorOut, 403)
 @document_response(ErrorOut, 404)
 @document_response(ErrorOut, 409)
+@document_response(ErrorOut, 413)
 async def notification():
     """Midtrans's payment notification (its standard JSON, signed with `signature_key`).
     Moves a pending order to paid, expired or cancelled; one for an order no longer
@@ -31,5 +32,8 @@ async def notification():
     409: the amount is not the order's; the same notification again: 200, no change."""
     if (request.content_length or 0) > MAX_NOTIFICATION_BYTES:
         return fail(413, "the notification is too large")
-    result = await handle_notification(backends(), await request.get_data(cache=False))
+    body = await request.get_data(cache=False)  # at most MAX_CONTENT_LENGTH, unannounced
+    if len(body) > MAX_NOTIFICATION_BYTES:
+        return fail(413, "the notification is too large")
+    result = await handle_notification(backends(), body)
     return ok(message=result.outcome)

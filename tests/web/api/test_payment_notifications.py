@@ -183,3 +183,18 @@ async def test_concurrent_expire_notifications_restore_stock_once(
     assert await stock(backends) == before
     history = (await order_now(client, customer_token, order))["status_history"]
     assert [h["status"] for h in history] == ["pending", "expired"]
+
+
+async def test_an_oversized_notification_is_refused_unread(client):
+    response = await client.post(
+        URL, data=b"{" + b" " * 20000 + b"}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+async def test_the_openapi_document_describes_the_notification_and_the_payment(client):
+    document = await (await client.get("/api/openapi.json")).get_json()
+    assert "post" in document["paths"]["/api/payments/notifications"]
+    schemas = document["components"]["schemas"]
+    assert {"payment", "expires_at"} <= set(schemas["OrderOut"]["properties"])
+    assert "instructions" in schemas["PaymentOut"]["properties"]
