@@ -10,6 +10,7 @@ gets BACKEND_TIMEOUT seconds, settling at most as long again.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ from cloudstore.domain.orders import Order
 from cloudstore.domain.pricing import Quote
 from cloudstore.shop import mail
 from cloudstore.shop.carts import saved_lines
+from cloudstore.shop.payments import ensure_payment_link
 from cloudstore.stores.orders import KeyTaken, PlacedOrder, StockMoved
 
 # Stock or a price can move between our read and the transaction; re-plan this many times.
@@ -98,6 +100,9 @@ async def place_order(
                 client_total=client_total,
                 idempotency_key=idempotency_key,
                 seen=seen,
+                payment_provider=settings.payment_provider,
+                bank_accounts=settings.bank_accounts,
+                payment_window=settings.payment_window_seconds,
             )
         except DomainError:
             # A retry of an order that went through gets that order, even if the stock it
@@ -120,8 +125,12 @@ async def place_order(
                     for line in plan.quote.lines
                 }
             )
-            mail.notify(backends, placed.order)
-        return placed
+        # Midtrans: its payment page, if it answers within a few seconds (else the order
+        # page asks again); the order stands either way.
+        order = await ensure_payment_link(backends, placed.order)
+        if not placed.replayed:
+            mail.notify(backends, order)
+        return placed if order is placed.order else replace(placed, order=order)
     raise PriceChanged("prices or stock changed while placing the order; please review it")
 
 

@@ -104,8 +104,13 @@ async def list_orders(query_args: AdminOrderQuery):
 @admin_required
 @validate_request(StatusBody)
 @document_response(OrderEnvelope, 200)
+@document_response(ErrorOut, 400)
 @document_response(ErrorOut, 409)
 async def set_order_status(order_id: str, data: StatusBody):
-    """Move an order along its lifecycle (admins only); cancelling restores its stock."""
-    _, after = await admin_set_status(backends(), g.user.user_id, order_id, data.status)
+    """Move an order along its lifecycle (admins only); cancelling restores its stock.
+    Marking a pending order `paid` records the payment's `reference` (required for bank
+    transfers: 1-100 printable characters). `expired` is set by the shop alone (400)."""
+    _, after = await admin_set_status(
+        backends(), g.user.user_id, order_id, data.status, reference=data.reference
+    )
     return ok(data=after.as_dict())
