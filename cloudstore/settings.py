@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
@@ -125,6 +126,8 @@ class Settings:
     register_limit: RateLimit = DEFAULT_REGISTER_LIMIT
     # Open (pending) orders a customer may hold at once: unpaid orders hold stock.
     max_pending_orders: int = 5
+    # The IANA zone every page and mail shows times in (they are stored in UTC).
+    shop_timezone: str = "Asia/Jakarta"
 
     def __post_init__(self) -> None:
         # Overrides may give limits as text ("100/minute"), as the environment does.
@@ -271,6 +274,7 @@ class Settings:
             register_limit=rate("REGISTER_LIMIT", DEFAULT_REGISTER_LIMIT),
             public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
             max_pending_orders=number("MAX_PENDING_ORDERS", int, 5),
+            shop_timezone=get("SHOP_TIMEZONE") or "Asia/Jakarta",
         )
 
     def validate(self) -> Settings:
@@ -288,6 +292,11 @@ class Settings:
             raise SettingsError("MAX_PENDING_ORDERS must be at least 1")
         if not self.categories:
             raise SettingsError("CATEGORIES must name at least one category")
+        if not _known_time_zone(self.shop_timezone):
+            raise SettingsError(
+                f"SHOP_TIMEZONE must be an IANA time zone such as Asia/Jakarta, "
+                f"got {self.shop_timezone!r}"
+            )
         for entry in self.forwarded_allow_ips:
             if entry != "*":
                 try:
@@ -307,6 +316,14 @@ class Settings:
                 "python3 -c 'import secrets; print(secrets.token_hex(32))'"
             )
         return self
+
+
+def _known_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _check_public_url(url: str) -> None:

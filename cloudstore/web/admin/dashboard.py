@@ -1,5 +1,6 @@
 """The dashboard: today's orders and revenue, a 14-day sales chart (SVG drawn here), what
-waits for an admin, and the way to everything else.
+waits for an admin (orders awaiting payment and those expiring within a day counted on the
+orders-by-status index), and the way to everything else.
 
 "Today" is the calendar day in Asia/Jakarta (WIB); revenue is the sum of `total_amount` of
 the orders placed that day that are not cancelled. The numbers come from one Query on the
@@ -14,6 +15,7 @@ from quart import Blueprint
 
 from cloudstore.domain.orders import PAID, PENDING
 from cloudstore.shop import orders as order_use_cases
+from cloudstore.shop.awaiting_payment import awaiting_payment
 from cloudstore.shop.catalog import snapshot as catalog_snapshot
 from cloudstore.web.admin.chart import (
     DAYS,
@@ -41,6 +43,7 @@ async def index():
         PENDING: sum(1 for o in orders if o.status == PENDING),
         PAID: sum(1 for o in orders if o.status == PAID),
     }
+    unpaid = await awaiting_payment(backends())
     recent, _, _ = await order_use_cases.list_all(backends(), limit=RECENT)
     snapshot = await catalog_snapshot(backends())
     return await page(
@@ -52,6 +55,7 @@ async def index():
         window_total=sum((d.revenue for d in days), Decimal(0)),
         window_orders=sum(d.orders for d in days),
         waiting=waiting,
+        unpaid=unpaid,
         recent=recent,
         low_stock=low_stock_count(snapshot),
         product_count=len(snapshot),

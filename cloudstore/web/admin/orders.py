@@ -12,6 +12,7 @@ from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
 from cloudstore.domain.orders import CANCELLED, STATUSES, SYSTEM_ONLY, TRANSITIONS, Order
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
+from cloudstore.web.admin import payments
 from cloudstore.web.admin.common import back_to, table_row
 from cloudstore.web.html.listing import listing_url
 from cloudstore.web.html.responses import (
@@ -84,7 +85,7 @@ async def load(order_id: str) -> Order:
 @bp.get("/<order_id>")
 async def detail(order_id: str):
     order = await load(order_id)
-    return await page("admin/order.html", order=order, here=current_url(), cancelled=CANCELLED)
+    return await payments.order_page(order, here=current_url())
 
 
 @bp.post("/<order_id>/status")
