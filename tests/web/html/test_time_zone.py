@@ -11,8 +11,8 @@ import pytest
 from cloudstore import create_app
 from cloudstore.settings import Settings, SettingsError
 from cloudstore.web.html.template_filters import shop_clock, time_left
-from tests.helpers import register
 from tests.helpers import place_order as place
+from tests.helpers import register
 
 MOMENT = "2026-12-01T07:05:00.000Z"
 

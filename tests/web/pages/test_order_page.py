@@ -16,8 +16,8 @@ from cloudstore.shop import payments as payment_use_cases
 from cloudstore.shop.orders import admin_set_status, change_status, find_any
 from cloudstore.web.html.csrf import CSRF_FIELD
 from cloudstore.web.html.template_filters import shop_clock
-from tests.helpers import register
 from tests.helpers import place_order as place
+from tests.helpers import register
 from tests.helpers.pages import csrf_token, htmx, is_fragment, text
 from tests.helpers.payments import give_payment
 from tests.helpers.shared_app import app, settings  # noqa: F401 - module fixtures
@@ -120,7 +120,7 @@ async def test_an_order_past_its_time_says_so_and_offers_no_payment(app, backend
 
 async def test_the_timeline_says_when_what_and_who(app, backends, seeded):
     client, order = await new_order(app, backends)
-    admin = await backends.users.by_email((await register_admin(backends)))
+    admin = await backends.users.by_email(await register_admin(backends))
     await admin_set_status(backends, admin.user_id, order.order_id, PAID)
     current = await find_any(backends, order.order_id)
     await change_status(backends, current, SHIPPED, by=BY_SYSTEM, reason="courier picked it up")
@@ -134,9 +134,7 @@ async def test_the_timeline_says_when_what_and_who(app, backends, seeded):
     assert all(" WIB</time>" in entry for entry in entries)
 
 
-async def test_a_payment_by_the_provider_is_credited_to_the_payment_provider(
-    app, backends, seeded
-):
+async def test_a_payment_by_the_provider_is_credited_to_the_payment_provider(app, backends, seeded):
     client, order = await new_order(app, backends, provider=MIDTRANS, redirect_url=SNAP)
     await change_status(backends, order, PAID, by=BY_PAYMENT_PROVIDER)
     body = panel(await text(await client.get(f"/orders/{order.order_id}")))
@@ -166,7 +164,7 @@ async def test_each_state_is_explained(app, backends, seeded, status, by, words)
 
 async def test_an_order_cancelled_by_the_shop_says_who_cancelled_it(app, backends, seeded):
     client, order = await new_order(app, backends)
-    admin = await backends.users.by_email((await register_admin(backends)))
+    admin = await backends.users.by_email(await register_admin(backends))
     await admin_set_status(backends, admin.user_id, order.order_id, "cancelled")
     body = panel(await text(await client.get(f"/orders/{order.order_id}")))
     assert "The order was cancelled by the shop. Nothing is owed" in body
@@ -211,7 +209,8 @@ async def test_cancel_with_htmx_answers_the_updated_panel_focused_on_the_outcome
     assert "Your order is cancelled." in body
     shown = panel(body)
     assert "You cancelled this order." in shown
-    assert re.search(r"Cancelled</span> <time[^>]*>[^<]+</time> <span class=\"muted\">by you", shown)
+    cancelled_by = r"Cancelled</span> <time[^>]*>[^<]+</time> <span class=\"muted\">by you"
+    assert re.search(cancelled_by, shown)
     assert "Cancel order" not in shown
     assert await stock(backends) == before + 2
 
@@ -226,9 +225,7 @@ async def test_cancel_without_javascript_confirms_first_then_shows_the_outcome(
     assert f'href="/orders/{order.order_id}">Keep my order' in confirm
     assert await stock(backends) == before  # asking is not cancelling
     token = await csrf_token(client)
-    response = await client.post(
-        f"/orders/{order.order_id}/cancel", form={CSRF_FIELD: token}
-    )
+    response = await client.post(f"/orders/{order.order_id}/cancel", form={CSRF_FIELD: token})
     assert response.status_code == 303
     location = response.headers["Location"]
     assert location == f"/orders/{order.order_id}?done=cancelled#order-panel"
@@ -300,7 +297,9 @@ async def test_the_order_list_says_what_each_order_waits_for(app, backends, seed
     body = await text(await client.get("/orders"))
     rows = {
         order_id: re.sub(r"\s+", " ", row)
-        for order_id, row in re.findall(r'<span class="order-id">(ORD-[^<]+)</span>(.*?)</li>', body, re.S)
+        for order_id, row in re.findall(
+            r'<span class="order-id">(ORD-[^<]+)</span>(.*?)</li>', body, re.S
+        )
     }
     assert re.search(r"Awaiting payment — 5 h [23] min left", rows[pending.order_id])
     assert "Paid — being prepared" in rows[paid.order_id]
