@@ -33,7 +33,8 @@ def sign_up(page) -> None:
     page.get_by_label("Email").fill(f"sari-{uuid.uuid4().hex[:8]}@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("link", name="Orders")).to_be_visible()
+    # bcrypt at the server's full cost, on a shared machine: allow it time.
+    expect(page.get_by_role("link", name="Orders")).to_be_visible(timeout=30_000)
 
 
 def place_an_order(page, server_env) -> str:

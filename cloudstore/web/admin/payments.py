@@ -86,6 +86,7 @@ async def order_page(
 ):
     """The admin's order page (or, for htmx, its `order_main` block)."""
     payment = order.payment
+    key = payment_status(payment, order.status) if payment else ""
     return await page(
         "admin/order.html",
         ["order_main"],
@@ -97,9 +98,8 @@ async def order_page(
         payment_message=message,
         can_confirm=can_confirm(order),
         provider_label=PROVIDER_LABELS.get(payment.provider, payment.provider) if payment else "",
-        payment_label=(
-            PAYMENT_STATUS_LABELS.get(payment_status(payment, order.status), "") if payment else ""
-        ),
+        payment_key=key,
+        payment_label=PAYMENT_STATUS_LABELS.get(key, key),
         max_reference=MAX_REFERENCE,
     )
 
