@@ -82,6 +82,9 @@ def test_a_shopper_cancels_one_order_and_an_admin_confirms_another(
     expect(page.locator("#pay-amount")).to_have_text(re.compile(r"^\d+$"))
     assert axe_violations(page) == []
     page.screenshot(path=str(SCREENSHOTS / "order-pending-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(SCREENSHOTS / "order-pending-375.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Cancelling asks first (hx-confirm); the panel then says what happened and takes focus.
     asked = []
@@ -96,6 +99,7 @@ def test_a_shopper_cancels_one_order_and_an_admin_confirms_another(
     expect(timeline.nth(1)).to_contain_text("Cancelled")
     expect(timeline.nth(1)).to_contain_text("by you")
     expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+    page.screenshot(path=str(SCREENSHOTS / "order-cancelled-1280.png"), full_page=True)
 
     second = place_an_order(page, server_env)
     admin_page = make_context(viewport={"width": 1280, "height": 900}).new_page()
