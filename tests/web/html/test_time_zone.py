@@ -4,12 +4,15 @@ default) with its abbreviation: WIB, WITA, WIT for Indonesia's zones, else the z
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from cloudstore import create_app
+from cloudstore.domain.orders import OrderSummary
 from cloudstore.settings import Settings, SettingsError
+from cloudstore.web.admin import chart
 from cloudstore.web.html.template_filters import shop_clock, time_left
 from tests.helpers import place_order as place
 from tests.helpers import register
@@ -96,3 +99,13 @@ async def test_the_order_pages_show_times_in_wib(client, seeded):
         body = await (await client.get(path)).get_data(as_text=True)
         assert expected in body, path
         assert not re.search(r"\d{2}:\d{2} UTC", body), path
+
+
+def test_the_dashboards_days_follow_the_shop_zone():
+    # 15:30 UTC on the 13th: still the 13th in Jakarta (22:30 WIB), the 14th in Jayapura.
+    order = OrderSummary("ORD-1", "USR-1", "2025-03-13T15:30:00.000Z", "paid", Decimal(1000))
+    today = date(2025, 3, 14)
+    in_jakarta = chart.daily_sales([order], today, 2, shop_clock("Asia/Jakarta").zone)
+    in_jayapura = chart.daily_sales([order], today, 2, shop_clock("Asia/Jayapura").zone)
+    assert [d.orders for d in in_jakarta] == [1, 0]
+    assert [d.orders for d in in_jayapura] == [0, 1]
