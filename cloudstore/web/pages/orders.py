@@ -121,7 +121,7 @@ def explanation(order: Order, now: datetime | None = None) -> str:
 
 def outcome_text(code: str, order: Order) -> dict | None:
     """The message an action leaves in the order panel."""
-    if code == CANCELLED_NOW:
+    if code == CANCELLED_NOW and order.status == CANCELLED:
         return {"kind": "success", "text": "Your order is cancelled. Its items are back on sale."}
     if code == NOT_CANCELLABLE:
         if order.status == CANCELLED:

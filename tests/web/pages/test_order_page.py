@@ -13,11 +13,12 @@ import pytest
 from cloudstore.domain.orders import BY_PAYMENT_PROVIDER, BY_SYSTEM, EXPIRED, PAID, SHIPPED
 from cloudstore.domain.payments import MIDTRANS
 from cloudstore.shop import payments as payment_use_cases
+from cloudstore.shop.accounts import create_admin
 from cloudstore.shop.orders import admin_set_status, change_status, find_any
 from cloudstore.web.html.csrf import CSRF_FIELD
 from cloudstore.web.html.template_filters import shop_clock
+from tests.helpers import ADMIN_PASSWORD, register, unique_email
 from tests.helpers import place_order as place
-from tests.helpers import register
 from tests.helpers.pages import csrf_token, htmx, is_fragment, text
 from tests.helpers.payments import give_payment
 from tests.helpers.shared_app import app, settings  # noqa: F401 - module fixtures
@@ -39,6 +40,12 @@ async def new_order(app, backends, **payment):
     data = await place(client, token, LAMBDA, 2)
     order = await give_payment(backends, data["order_id"], **payment)
     return client, order
+
+
+async def new_admin(backends):
+    return await create_admin(
+        backends, email=unique_email("admin"), password=ADMIN_PASSWORD, name="Admin"
+    )
 
 
 async def stock(backends) -> int:
@@ -120,7 +127,7 @@ async def test_an_order_past_its_time_says_so_and_offers_no_payment(app, backend
 
 async def test_the_timeline_says_when_what_and_who(app, backends, seeded):
     client, order = await new_order(app, backends)
-    admin = await backends.users.by_email(await register_admin(backends))
+    admin = await new_admin(backends)
     await admin_set_status(backends, admin.user_id, order.order_id, PAID)
     current = await find_any(backends, order.order_id)
     await change_status(backends, current, SHIPPED, by=BY_SYSTEM, reason="courier picked it up")
@@ -164,7 +171,7 @@ async def test_each_state_is_explained(app, backends, seeded, status, by, words)
 
 async def test_an_order_cancelled_by_the_shop_says_who_cancelled_it(app, backends, seeded):
     client, order = await new_order(app, backends)
-    admin = await backends.users.by_email(await register_admin(backends))
+    admin = await new_admin(backends)
     await admin_set_status(backends, admin.user_id, order.order_id, "cancelled")
     body = panel(await text(await client.get(f"/orders/{order.order_id}")))
     assert "The order was cancelled by the shop. Nothing is owed" in body
@@ -307,10 +314,7 @@ async def test_the_order_list_says_what_each_order_waits_for(app, backends, seed
     assert "Shipped" in rows[shipped.order_id]
 
 
-async def register_admin(backends) -> str:
-    from cloudstore.shop.accounts import create_admin
-    from tests.helpers import ADMIN_PASSWORD, unique_email
-
-    email = unique_email("admin")
-    await create_admin(backends, email=email, password=ADMIN_PASSWORD, name="Admin")
-    return email
+async def test_an_outcome_in_the_address_never_contradicts_the_order(app, backends, seeded):
+    client, order = await new_order(app, backends)
+    body = panel(await text(await client.get(f"/orders/{order.order_id}?done=cancelled")))
+    assert "Your order is cancelled." not in body and "Cancel order" in body
