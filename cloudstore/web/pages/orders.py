@@ -97,6 +97,8 @@ def explanation(order: Order, now: datetime | None = None) -> str:
                 "The time to pay has passed: this order is about to expire and its items "
                 "will go back on sale. If you have just paid, the shop will check it."
             )
+        if not deadline(order):
+            return "We are waiting for your payment."
         return (
             "We are waiting for your payment. Unpaid orders expire when the time to pay "
             "runs out, and their items go back on sale."

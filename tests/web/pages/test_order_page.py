@@ -318,3 +318,14 @@ async def test_an_outcome_in_the_address_never_contradicts_the_order(app, backen
     client, order = await new_order(app, backends)
     body = panel(await text(await client.get(f"/orders/{order.order_id}?done=cancelled")))
     assert "Your order is cancelled." not in body and "Cancel order" in body
+
+
+async def test_an_order_placed_before_payments_still_shows_its_status_and_can_be_cancelled(
+    app, backends, seeded
+):
+    client, token = await shopper(app)
+    data = await place(client, token, LAMBDA, 1)
+    body = panel(await text(await client.get(f"/orders/{data['order_id']}")))
+    assert "We are waiting for your payment." in body
+    assert "How to pay" not in body and " left</strong>" not in body
+    assert "Cancel order" in body and "Order placed" in body
