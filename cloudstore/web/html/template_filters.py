@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from quart import Quart, url_for
+from quart import Quart, current_app, has_app_context, url_for
 
 from cloudstore.money import format_idr
 
@@ -148,6 +148,13 @@ def app_clock(app: Quart) -> ShopClock:
         name = backends.settings.shop_timezone if backends is not None else DEFAULT_TIMEZONE
         clock = app.extensions[CLOCK_KEY] = shop_clock(name)
     return clock
+
+
+def when(iso: object) -> str:
+    """A stored time as pages show it, in the running app's zone (else the default zone),
+    for Python code; templates use the `when` filter, bound to the app's clock."""
+    app = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
+    return (app_clock(app) if app is not None else shop_clock()).when(iso)
 
 
 def register_filters(app: Quart) -> None:

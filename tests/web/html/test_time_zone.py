@@ -13,7 +13,7 @@ from cloudstore import create_app
 from cloudstore.domain.orders import OrderSummary
 from cloudstore.settings import Settings, SettingsError
 from cloudstore.web.admin import chart
-from cloudstore.web.html.template_filters import shop_clock, time_left
+from cloudstore.web.html.template_filters import shop_clock, time_left, when
 from tests.helpers import place_order as place
 from tests.helpers import register
 
@@ -109,3 +109,9 @@ def test_the_dashboards_days_follow_the_shop_zone():
     in_jayapura = chart.daily_sales([order], today, 2, shop_clock("Asia/Jayapura").zone)
     assert [d.orders for d in in_jakarta] == [1, 0]
     assert [d.orders for d in in_jayapura] == [0, 1]
+
+
+async def test_python_code_gets_the_same_text_as_the_filter(app):
+    assert when(MOMENT) == "1 Dec 2026, 14:05 WIB"  # outside an app: the default zone
+    async with app.app_context():
+        assert when(MOMENT) == app.jinja_env.filters["when"](MOMENT)
