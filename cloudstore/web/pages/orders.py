@@ -5,12 +5,19 @@ without JavaScript). An action's outcome is shown in the order panel, which take
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from quart import Blueprint, request, url_for
 
-from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
+from cloudstore.domain.errors import (
+    BackendUnavailable,
+    Conflict,
+    DomainError,
+    ErrorCode,
+    NotFound,
+)
 from cloudstore.domain.orders import (
     BY_ADMIN,
     BY_CUSTOMER,
@@ -34,6 +41,7 @@ from cloudstore.web.html.template_filters import parse_utc, time_left
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+log = logging.getLogger(__name__)
 PAGE_SIZE = 20
 
 # Who changed the status, as the shopper reads it.
@@ -158,7 +166,11 @@ async def _with_payment_link(order: Order) -> Order:
         and not payment.redirect_url
         and not past_deadline(order)
     ):
-        return await payment_use_cases.ensure_payment_link(backends(), order)
+        try:
+            return await payment_use_cases.ensure_payment_link(backends(), order)
+        except (DomainError, BackendUnavailable):
+            # The page still shows the order; it asks the shopper to reload in a moment.
+            log.warning("no payment page for %s yet", order.order_id, exc_info=True)
     return order
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from cloudstore.domain.errors import BackendUnavailable
 from cloudstore.domain.orders import BY_PAYMENT_PROVIDER, BY_SYSTEM, EXPIRED, PAID, SHIPPED
 from cloudstore.domain.payments import MIDTRANS
 from cloudstore.shop import payments as payment_use_cases
@@ -105,6 +106,20 @@ async def test_a_midtrans_order_without_a_payment_page_asks_the_provider_for_one
     body = await text(await client.get(f"/orders/{order.order_id}"))
     assert asked == [order.order_id]
     assert f'href="{SNAP}"' in body
+
+
+async def test_a_provider_that_does_not_answer_leaves_the_order_page_readable(
+    app, backends, seeded, monkeypatch
+):
+    client, order = await new_order(app, backends, provider=MIDTRANS)
+
+    async def unreachable(backends, order):
+        raise BackendUnavailable("Midtrans")
+
+    monkeypatch.setattr(payment_use_cases, "ensure_payment_link", unreachable)
+    response = await client.get(f"/orders/{order.order_id}")
+    assert response.status_code == 200
+    assert "The payment page is not ready yet" in await text(response)
 
 
 async def test_a_payment_page_that_is_not_a_web_address_is_not_linked(app, backends, seeded):
