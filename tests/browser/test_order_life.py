@@ -15,7 +15,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ROOT, SCREENSHOTS
-from tests.browser.test_admin import admin, log_in  # noqa: F401 - module fixture
+from tests.browser.test_admin import admin  # noqa: F401 - module fixture
 from tests.browser.test_storefront import axe_violations
 
 PASSWORD = "rahasia-browser-2"  # noqa: S105
@@ -25,6 +25,15 @@ GIVE_PAYMENT = (
     "from tests.helpers.payments import give_payment\n"
     "_on_backends(lambda backends: give_payment(backends, sys.argv[1]))\n"
 )
+
+
+def log_in(page, email: str, password: str) -> None:
+    page.goto("/login?next=/admin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    # bcrypt at the server's full cost, on a shared machine: allow it time.
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible(timeout=30_000)
 
 
 def sign_up(page) -> None:
@@ -122,3 +131,30 @@ def test_a_shopper_cancels_one_order_and_an_admin_confirms_another(
     rows = page.locator(".order-list li")
     expect(rows.filter(has_text=second)).to_contain_text("Paid — being prepared")
     expect(rows.filter(has_text=first)).to_contain_text("Cancelled")
+
+
+def test_without_javascript_cancelling_goes_through_a_confirm_page(make_context, server_env):
+    context = make_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    sign_up(page)
+    page.goto("/products/PROD-LAMBDA-10M")
+    page.get_by_role("button", name="Add to cart").click()
+    page.goto("/checkout")
+    page.get_by_label("Phone").fill("+62 812 3456 7890")
+    page.get_by_label("Street address").fill("Jl. Sudirman No. 1")
+    page.get_by_label("City").fill("Jakarta")
+    page.get_by_label("Postal code").fill("10220")
+    page.get_by_role("button", name=re.compile("Place order")).click()
+    expect(page).to_have_url(re.compile(r"/orders/ORD-"))
+    order_id = page.url.rsplit("/", 1)[1]
+
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page).to_have_url(re.compile(rf"/orders/{order_id}/cancel\??$"))  # a GET form
+    page.get_by_role("link", name="Keep my order").click()
+    expect(page.locator("#order-panel .status").first).to_have_text("Pending")
+    page.get_by_role("button", name="Cancel order").click()
+    page.get_by_role("button", name="Yes, cancel this order").click()
+    expect(page).to_have_url(re.compile(rf"/orders/{order_id}\?done=cancelled$"))
+    expect(page.locator("#order-outcome")).to_contain_text("Your order is cancelled.")
+    expect(page.locator("#order-outcome")).to_be_focused()
+    expect(page.locator(".timeline li").last).to_contain_text("by you")

@@ -255,4 +255,6 @@ async def cancel(order_id: str):
 
 
 def _detail_url(order_id: str, outcome: str) -> str:
-    return url_for("pages.orders.detail", order_id=order_id, done=outcome) + "#order-panel"
+    """No `#fragment`: a page opened at a fragment ignores `autofocus`, and the outcome
+    message is what must take focus (the browser scrolls to it)."""
+    return url_for("pages.orders.detail", order_id=order_id, done=outcome)
