@@ -20,6 +20,7 @@ from email import policy as email_policy
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 from psycopg.conninfo import make_conninfo
@@ -179,6 +180,8 @@ class Settings:
     midtrans_server_key: str | None = None
     midtrans_snap_url: str = MIDTRANS_SANDBOX_SNAP_URL
     midtrans_api_url: str = MIDTRANS_SANDBOX_API_URL
+    # The IANA zone every page and mail shows times in (they are stored in UTC).
+    shop_timezone: str = "Asia/Jakarta"
 
     def __post_init__(self) -> None:
         # Overrides may give limits as text ("100/minute"), as the environment does.
@@ -386,6 +389,7 @@ class Settings:
             midtrans_server_key=get("MIDTRANS_SERVER_KEY"),
             midtrans_snap_url=get("MIDTRANS_SNAP_URL") or MIDTRANS_SANDBOX_SNAP_URL,
             midtrans_api_url=(get("MIDTRANS_API_URL") or MIDTRANS_SANDBOX_API_URL).rstrip("/"),
+            shop_timezone=get("SHOP_TIMEZONE") or "Asia/Jakarta",
         )
 
     def validate(self) -> Settings:
@@ -417,6 +421,11 @@ class Settings:
             raise SettingsError(
                 f"RDS_SSLROOTCERT: no such file {root!r} (the RDS CA bundle, "
                 "e.g. /etc/cloudstore/rds-global-bundle.pem)"
+            )
+        if not _known_time_zone(self.shop_timezone):
+            raise SettingsError(
+                f"SHOP_TIMEZONE must be an IANA time zone such as Asia/Jakarta, "
+                f"got {self.shop_timezone!r}"
             )
         for entry in self.forwarded_allow_ips:
             if entry != "*":
@@ -550,6 +559,14 @@ def parse_mail_address(text: str) -> tuple[str, str] | None:
     if not address.username or not address.domain:
         return None
     return address.display_name, address.addr_spec
+
+
+def _known_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _check_public_url(url: str) -> None:

@@ -52,7 +52,6 @@ class ErrorCode(StrEnum):
     ORDER_CHANGED = "order_changed"
     STATUS_SYSTEM_ONLY = "status_system_only"
     # Payments.
-    INVALID_PAYMENT_REFERENCE = "invalid_payment_reference"
     PAYMENT_SIGNATURE_INVALID = "payment_signature_invalid"
     PAYMENT_AMOUNT_MISMATCH = "payment_amount_mismatch"
 

@@ -268,10 +268,16 @@ def transfer_reference(text: str | None, *, required: bool) -> str | None:
                 field="reference",
             )
         return None
-    if len(value) > REFERENCE_MAX or not value.isprintable():
+    if len(value) > REFERENCE_MAX:
         raise InvalidInput(
-            f"reference must be 1 to {REFERENCE_MAX} printable characters",
-            code=ErrorCode.INVALID_PAYMENT_REFERENCE,
+            f"the reference is at most {REFERENCE_MAX} characters",
+            code=ErrorCode.TOO_LONG,
+            field="reference",
+        )
+    if not value.isprintable():
+        raise InvalidInput(
+            "the reference may only hold printable characters",
+            code=ErrorCode.CONTROL_CHARACTERS,
             field="reference",
         )
     return value

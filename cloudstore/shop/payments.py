@@ -23,6 +23,7 @@ from cloudstore.domain.client_text import bounded_json
 from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
 from cloudstore.domain.orders import BY_PAYMENT_PROVIDER, PAID, PENDING, Order
 from cloudstore.domain.payments import (
+    BANK_TRANSFER,
     MAX_NOTIFICATION_BYTES,
     MIDTRANS,
     Notification,
@@ -30,7 +31,7 @@ from cloudstore.domain.payments import (
     transfer_reference,
 )
 from cloudstore.payments import GatewayUnavailable
-from cloudstore.shop.orders import admin_set_status, change_status, get_own
+from cloudstore.shop.orders import admin_set_status, change_status, find_any, get_own
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,12 @@ async def confirm_bank_transfer(
     order whose window passed but that the sweep has not expired yet may still be
     confirmed (the money came); an expired one may not (409: its stock went back)."""
     checked = transfer_reference(reference, required=True)
+    order = await find_any(backends, order_id)
+    if order.payment is not None and order.payment.provider != BANK_TRANSFER:
+        raise Conflict(
+            "only a bank transfer is confirmed by hand; the payment provider confirms its own",
+            code=ErrorCode.INVALID_TRANSITION,
+        )
     _, updated = await admin_set_status(backends, admin_id, order_id, PAID, reference=checked)
     return updated
 

@@ -9,9 +9,19 @@ from typing import Any
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
-from cloudstore.domain.orders import CANCELLED, STATUSES, SYSTEM_ONLY, TRANSITIONS, Order
+from cloudstore.domain.orders import (
+    CANCELLED,
+    PAID,
+    PENDING,
+    STATUSES,
+    SYSTEM_ONLY,
+    TRANSITIONS,
+    Order,
+)
+from cloudstore.domain.payments import BANK_TRANSFER
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
+from cloudstore.web.admin import payments
 from cloudstore.web.admin.common import back_to, table_row
 from cloudstore.web.html.listing import listing_url
 from cloudstore.web.html.responses import (
@@ -33,10 +43,22 @@ ACTION_LABELS = {
 }
 
 
-def next_statuses(status: str) -> list[str]:
-    """The statuses an order may move to next, in lifecycle order."""
-    allowed = TRANSITIONS.get(status, frozenset())
-    return [s for s in STATUSES if s in allowed and s not in SYSTEM_ONLY]
+def next_statuses(order: Order) -> list[str]:
+    """The statuses an order may move to next by a plain button, in lifecycle order. A bank
+    transfer is marked paid with its reference (the order page's "Confirm payment")."""
+    allowed = TRANSITIONS.get(order.status, frozenset())
+    steps = [s for s in STATUSES if s in allowed and s not in SYSTEM_ONLY]
+    if needs_transfer_reference(order):
+        steps.remove(PAID)
+    return steps
+
+
+def needs_transfer_reference(order: Order) -> bool:
+    return (
+        order.status == PENDING
+        and order.payment is not None
+        and order.payment.provider == BANK_TRANSFER
+    )
 
 
 def list_url(status: str = "", cursor: str | None = None) -> str:
@@ -84,7 +106,7 @@ async def load(order_id: str) -> Order:
 @bp.get("/<order_id>")
 async def detail(order_id: str):
     order = await load(order_id)
-    return await page("admin/order.html", order=order, here=current_url(), cancelled=CANCELLED)
+    return await payments.order_page(order, here=current_url())
 
 
 @bp.post("/<order_id>/status")
