@@ -8,6 +8,8 @@ Modes (each arms one request of one operation, matched by its `X-Amz-Target` hea
 - `late_request`: the request is held for `seconds` before it reaches the server; its
   answer is thrown away.
 `delivered` is set once an armed request has reached the server and been answered.
+`hanging = True` holds every request from then on (none reaches the server, none is
+answered) until it is set back to False: a DynamoDB that hangs.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class FaultProxy:
         parts = urlsplit(upstream)
         self.host, self.port = parts.hostname, parts.port
         self.armed: list[_Fault] = []
+        self.hanging = False
         self.delivered = asyncio.Event()
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -86,6 +89,8 @@ class FaultProxy:
         self._spawn(self._answers(connection, upstream_reader, client_writer, upstream_writer))
         try:
             while data := await client_reader.read(65536):
+                if self.hanging:
+                    continue  # held: never forwarded (the client gives up on it)
                 if connection.fault is None:
                     connection.fault = self._match(data)
                     if connection.fault and connection.fault.mode == "late_request":
