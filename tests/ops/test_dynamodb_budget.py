@@ -41,9 +41,7 @@ async def test_a_hung_dynamodb_read_answers_503_within_backend_timeout(app, seed
     assert (await client.get("/api/cart", headers=bearer(token))).status_code == 200
 
 
-async def test_a_hung_checkout_write_answers_503_within_twice_backend_timeout(
-    app, seeded, proxy
-):
+async def test_a_hung_checkout_write_answers_503_within_twice_backend_timeout(app, seeded, proxy):
     client = app.test_client()
     token = await register(client)
     # The transaction hangs, and so does every request that tries to settle it.
