@@ -25,9 +25,9 @@ carries a sequence number taken when it started, and the snapshot keeps, per pro
 number of what it shows: an older read never replaces a newer one (a refresher read that
 loses so is read again next tick). A sale made here (`record_sale`) shows the stock it left
 at once: the stock its own read saw minus what it sold, when no other sale of this worker
-committed and nothing else was shown for the product meanwhile; otherwise the product is read again (one
-consistent BatchGetItem), so concurrent checkouts on one worker never leave it showing a
-figure computed from a stale read.
+committed and nothing else was shown for the product meanwhile; otherwise the product is
+read again (one consistent BatchGetItem), so concurrent checkouts on one worker never leave
+it showing a figure computed from a stale read.
 
 The log itself is `stores/catalog_changes.py`; the full Scan and a bulk load's plan are
 `stores/catalog_bulk.py`.
