@@ -114,6 +114,8 @@ class Backends:
     async def close(self) -> None:
         if self._setup_task is not None:
             self._setup_task.cancel()
+        if self.session_cache.writer is not None:
+            self.session_cache.writer.cancel()
         await self.catalog.stop_refresher()
         await self.dynamo.close()
         await self.postgres.close()
