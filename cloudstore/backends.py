@@ -129,6 +129,8 @@ class Backends:
         if self._setup_task is not None:
             self._setup_task.cancel()
         await self.mail.stop()  # first: order mail still looks its customer up
+        if self.session_cache.writer is not None:
+            self.session_cache.writer.cancel()
         await self.catalog.stop_refresher()
         await self.dynamo.close()
         await self.postgres.close()
