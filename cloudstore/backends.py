@@ -19,6 +19,7 @@ from cloudstore.stores.carts import CartStore
 from cloudstore.stores.catalog import CatalogStore
 from cloudstore.stores.dynamo import Dynamo
 from cloudstore.stores.idempotency import IdempotencyStore
+from cloudstore.stores.media import MediaStore, media_store
 from cloudstore.stores.orders import OrderStore
 from cloudstore.stores.postgres import Postgres
 from cloudstore.stores.sessions import SessionCache, SessionStore
@@ -40,6 +41,7 @@ class Backends:
     tokens: TokenService
     sessions: SessionStore
     login_throttle: LoginThrottle
+    media: MediaStore
     user_cache: UserCache = field(default_factory=UserCache)
     session_cache: SessionCache = field(default_factory=SessionCache)
     _hasher: PasswordHasher | None = field(default=None, repr=False)
@@ -73,6 +75,7 @@ class Backends:
                 per_client=settings.login_client_limit,
                 registrations_per_client=settings.register_limit,
             ),
+            media=media_store(settings),
         )
 
     @property
@@ -93,6 +96,7 @@ class Backends:
             self.settings.password_hash_concurrency, self.settings.bcrypt_rounds
         )
         await self.dynamo.open()
+        await self.media.open(self.dynamo.session)
         await self.postgres.open()
         if not await self._set_up_dynamodb():
             self._setup_task = asyncio.create_task(self._retry_setup())
@@ -115,6 +119,7 @@ class Backends:
         if self._setup_task is not None:
             self._setup_task.cancel()
         await self.catalog.stop_refresher()
+        await self.media.close()
         await self.dynamo.close()
         await self.postgres.close()
         if self._hasher is not None:

@@ -23,6 +23,8 @@ from dotenv import dotenv_values
 _T = TypeVar("_T")
 
 DEFAULT_CATEGORIES = ("compute", "storage", "database", "networking")
+MEDIA_BACKENDS = ("local", "s3")
+MAX_UPLOAD_CEILING = 50 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -104,6 +106,18 @@ class Settings:
     # bcrypt cost; 12 is about 0.25 s a hash here. Tests use a lower cost to stay fast.
     bcrypt_rounds: int = 12
     max_body_bytes: int = 1024 * 1024
+    # The largest product image an admin may upload (bytes); only the upload routes take
+    # bodies this large (plus room for the form's other fields), every other route 1 MB.
+    max_upload_bytes: int = 5 * 1024 * 1024
+    # Where product images are kept: "local" (the data dir; one instance) or "s3" (S3_BUCKET;
+    # required when several instances serve one shop).
+    media_backend: str = "local"
+    s3_bucket: str | None = None
+    # An S3-compatible endpoint (MinIO, a local stand-in); unset: AWS itself.
+    s3_endpoint: str | None = None
+    # Where browsers fetch product images from (a CDN in front of the bucket); unset: the
+    # app serves them under /media/.
+    media_base_url: str | None = None
     # Origins allowed to call the API from a browser on another site; empty = same origin only.
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
@@ -271,6 +285,11 @@ class Settings:
             register_limit=rate("REGISTER_LIMIT", DEFAULT_REGISTER_LIMIT),
             public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
             max_pending_orders=number("MAX_PENDING_ORDERS", int, 5),
+            max_upload_bytes=number("MAX_UPLOAD_BYTES", int, 5 * 1024 * 1024),
+            media_backend=(get("MEDIA_BACKEND") or "local").lower(),
+            s3_bucket=get("S3_BUCKET"),
+            s3_endpoint=get("S3_ENDPOINT"),
+            media_base_url=(get("MEDIA_BASE_URL") or "").rstrip("/") or None,
         )
 
     def validate(self) -> Settings:
@@ -288,6 +307,16 @@ class Settings:
             raise SettingsError("MAX_PENDING_ORDERS must be at least 1")
         if not self.categories:
             raise SettingsError("CATEGORIES must name at least one category")
+        if not 64 * 1024 <= self.max_upload_bytes <= MAX_UPLOAD_CEILING:
+            raise SettingsError(
+                f"MAX_UPLOAD_BYTES must be between 65536 and {MAX_UPLOAD_CEILING} bytes"
+            )
+        if self.media_backend not in MEDIA_BACKENDS:
+            raise SettingsError(f"MEDIA_BACKEND must be one of: {', '.join(MEDIA_BACKENDS)}")
+        if self.media_backend == "s3" and not self.s3_bucket:
+            raise SettingsError("MEDIA_BACKEND=s3 needs S3_BUCKET (the bucket's name)")
+        if self.media_base_url:
+            _check_base_url("MEDIA_BASE_URL", self.media_base_url, "https://cdn.example.com")
         for entry in self.forwarded_allow_ips:
             if entry != "*":
                 try:
@@ -307,6 +336,25 @@ class Settings:
                 "python3 -c 'import secrets; print(secrets.token_hex(32))'"
             )
         return self
+
+
+def _check_base_url(name: str, url: str, example: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username
+        or parts.query
+        or parts.fragment
+        or url.endswith("/")
+        or any(ch in url for ch in " \"'<>;,")
+    ):
+        raise SettingsError(f"{name} must be an address like {example}, got {url!r}")
 
 
 def _check_public_url(url: str) -> None:

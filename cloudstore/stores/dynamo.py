@@ -64,6 +64,8 @@ def to_value(value: Any) -> dict:
 
 
 def _plain(value: Any) -> Any:
+    if hasattr(value, "as_map"):  # a stored value object (domain.images.ProductImage)
+        return _plain(value.as_map())
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -81,6 +83,8 @@ class Dynamo:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client: Any = None
+        # The process's one aioboto3 session; the media store (S3) makes its client from it.
+        self.session: Any = None
         self._stack: AsyncExitStack | None = None
         self._counter: asyncio.Task[None] | None = None
 
@@ -89,7 +93,7 @@ class Dynamo:
         key_id, secret = s.aws_access_key_id, s.aws_secret_access_key
         if s.dynamodb_endpoint and not key_id:
             key_id, secret = "local", "local"  # a local endpoint wants some credentials
-        session = aioboto3.Session(
+        session = self.session = aioboto3.Session(
             aws_access_key_id=key_id,
             aws_secret_access_key=secret,
             aws_session_token=s.aws_session_token,
