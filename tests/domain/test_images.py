@@ -33,7 +33,9 @@ LIMIT = 5 * 1024 * 1024
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
 def test_png_jpeg_and_webp_become_webp_at_every_size_and_density(fmt):
     renditions = render_image(picture(fmt), max_bytes=LIMIT)
-    expected = {(size.name, d, size.width * d, size.height * d) for size in SIZES for d in DENSITIES}
+    expected = {
+        (size.name, d, size.width * d, size.height * d) for size in SIZES for d in DENSITIES
+    }
     found = set()
     for rendition in renditions:
         image = decoded(rendition.data)

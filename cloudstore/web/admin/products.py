@@ -27,6 +27,7 @@ from cloudstore.web.admin.forms import (
     product_form,
     product_values,
 )
+from cloudstore.web.errors import render_error_page
 from cloudstore.web.html.listing import catalog_filters, listing_url
 from cloudstore.web.html.responses import (
     current_page,
@@ -261,7 +262,7 @@ async def body_too_large(_error: RequestEntityTooLarge):
     if request.endpoint == "admin.products.create":
         form = ProductForm(values={"category": "", "stock": "0"}, errors={"image": message})
         return await page("admin/product_new.html", ["create_form"], status=status, form=form)
-    raise _error
+    return await render_error_page(413)  # any other admin route: its 1 MB limit
 
 
 @bp.get("/new")
