@@ -80,7 +80,10 @@ def _add_vary(headers, names: tuple[str, ...]) -> None:
 
 def keep_private(response) -> None:
     """No cache may keep an answer that carries a visitor's data or a token."""
-    if request.endpoint in PUBLIC_ENDPOINTS or request.path.startswith("/health"):
+    if request.path.startswith("/health"):
+        return
+    # A public read's answer, not its error page (which shows the visitor's header).
+    if request.endpoint in PUBLIC_ENDPOINTS and response.status_code < 400:
         return
     response.headers["Cache-Control"] = NO_STORE
     if request.path.startswith("/api"):
