@@ -13,13 +13,14 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.test_admin import admin, remove_leftovers  # noqa: F401 - fixture
+from tests.browser.test_storefront import axe_violations
 
 
-def png_bytes() -> bytes:
+def png_bytes(fmt: str = "PNG") -> bytes:
     image = Image.new("RGB", (1200, 900), (230, 90, 20))
     image.paste(Image.new("RGB", (600, 900), (20, 90, 230)), (600, 0))
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format=fmt)
     return out.getvalue()
 
 
@@ -50,7 +51,8 @@ def test_an_uploaded_png_is_shown_on_the_product_page(page, admin, request):  # 
             {"name": "server.png", "mimeType": "image/png", "buffer": png_bytes()}
         )
         page.get_by_role("button", name="Create product").click()
-        expect(page).to_have_url(re.compile(r"/admin/products$"))
+        # Decoding and encoding six sizes takes a few seconds on a busy machine.
+        expect(page).to_have_url(re.compile(r"/admin/products$"), timeout=60_000)
         expect(page.locator("#toasts")).to_contain_text(f"Created “{name}”")
 
         found = page.request.get("/api/products", params={"q": name}).json()["data"]
@@ -63,6 +65,23 @@ def test_an_uploaded_png_is_shown_on_the_product_page(page, admin, request):  # 
             "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle()
         )
         assert "/media/" in picture.evaluate("img => img.currentSrc")
+
+        # The edit row (htmx, multipart PUT) shows the current image and replaces it.
+        page.goto(f"/admin/products?q={name}")
+        row = page.locator("tr.product-row").filter(has_text=name)
+        first_thumb = row.locator("img.row-thumb").get_attribute("src")
+        assert first_thumb.startswith("/media/")
+        row.get_by_role("link", name=re.compile("Edit")).click()
+        edit = page.locator("tr.edit-row")
+        expect(edit.get_by_label("Remove this image")).not_to_be_checked()
+        assert axe_violations(page) == []
+        edit.get_by_label("Image (optional)").set_input_files(
+            {"name": "new.jpg", "mimeType": "image/jpeg", "buffer": png_bytes("JPEG")}
+        )
+        edit.get_by_role("button", name="Save").click()
+        expect(page.locator("#toasts")).to_contain_text(f"Saved “{name}”", timeout=60_000)
+        expect(row.locator("img.row-thumb")).not_to_have_attribute("src", first_thumb)
+        assert page.request.get(first_thumb).status == 404  # the old files are gone
     finally:
         remove_leftovers(page, admin, name)
 
@@ -93,6 +112,7 @@ def test_a_renamed_text_file_and_an_oversized_file_are_refused_with_a_message(
         )
         page.get_by_role("button", name="Create product").click()
         expect(message).to_contain_text("This image is larger than 5 MB")
+        assert axe_violations(page) == []
 
         found = page.request.get("/api/products", params={"q": name}).json()["data"]
         assert found == []
