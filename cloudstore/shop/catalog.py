@@ -96,6 +96,8 @@ async def create_product(
     """A new product; with `image` (an upload's bytes) its files are made and kept first,
     and the product's `image_url` is the page-size file."""
     product = build_product(backends, fields)
+    if _foreign_media(product.image_url, ""):
+        product = product.with_changes(image_url="")
     stored = None
     if image is not None:
         stored = await product_images.store(backends, product.product_id, image)
@@ -113,7 +115,11 @@ def _image_changes(
     current: Product, values: dict[str, Any], stored: ProductImage | None, remove: bool
 ) -> None:
     """The `image` (and `image_url`) a write sets: a new upload, or none when the image is
-    removed or another image URL is chosen."""
+    removed or another image URL is chosen. A `/media/` URL other than the product's own is
+    ignored: only an upload makes one, and it may be a replaced image's (a form opened before
+    the replacement) whose files are gone, or another product's."""
+    if _foreign_media(values.get("image_url"), current.image_url):
+        values.pop("image_url")
     if stored is not None:
         values["image"] = stored
         values["image_url"] = product_images.page_url(stored)
@@ -123,6 +129,10 @@ def _image_changes(
         values["image"] = None
         if values.get("image_url", current.image_url) == current.image_url:
             values["image_url"] = ""  # its files go: nothing may point at them
+
+
+def _foreign_media(url: object, own: str) -> bool:
+    return isinstance(url, str) and url.startswith(product_images.MEDIA_PREFIX) and url != own
 
 
 async def _after_image_write(

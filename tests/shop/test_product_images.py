@@ -194,3 +194,26 @@ def test_an_image_url_under_media_must_be_a_media_name():
         check_image_url("/media/../secret.webp")
     with pytest.raises(InvalidInput):
         check_image_url("/media/x.svg")
+
+
+async def test_a_stale_media_url_from_an_old_form_does_not_undo_a_replacement(shop):
+    backends, files = shop
+    product = await catalog.create_product(backends, FIELDS, image=picture("PNG"))
+    replaced = await catalog.edit_product(backends, product.product_id, {}, image=picture("JPEG"))
+    # A form opened before the replacement sends the old image's URL with its edit.
+    edit = await catalog.edit_product(
+        backends, product.product_id, {"name": "Late edit", "image_url": product.image_url}
+    )
+    assert edit.product.name == "Late edit"
+    assert edit.product.image == replaced.product.image
+    assert edit.product.image_url == replaced.product.image_url
+    assert files.names() == set(replaced.product.image.names())
+
+
+async def test_a_media_url_without_an_upload_is_not_taken_on_create(shop):
+    backends, _ = shop
+    other = await catalog.create_product(backends, FIELDS, image=picture("PNG"))
+    product = await catalog.create_product(
+        backends, {**FIELDS, "name": "Borrower", "image_url": other.image_url}
+    )
+    assert product.image is None and product.image_url == ""
