@@ -179,4 +179,9 @@ class S3Media:
 def media_store(settings: Settings) -> MediaStore:
     if settings.media_backend == "s3":
         return S3Media(settings)
+    if settings.uses_real_backends:
+        log.warning(
+            "MEDIA_BACKEND=local keeps product images on this instance only; set "
+            "MEDIA_BACKEND=s3 and S3_BUCKET when several instances serve the shop"
+        )
     return LocalMedia(settings.data_dir / "media")
