@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import logging
 
-from quart import Quart, request
+from quart import Quart, current_app, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from cloudstore.domain.errors import BackendUnavailable, DomainError
 from cloudstore.domain.field_messages import FORMATS
+from cloudstore.domain.images import megabytes
 from cloudstore.web.api.models import NOT_BLANK
 from cloudstore.web.envelope import fail
 from cloudstore.web.html.rendering import render
+from cloudstore.web.uploads import is_upload_route
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,14 @@ FRIENDLY = {
     500: "Something went wrong on our side.",
     503: "The shop is briefly unavailable. Please try again in a moment.",
 }
+
+
+def _too_large_message() -> str:
+    settings = current_app.extensions["cloudstore"].settings
+    if is_upload_route(request.method, request.path):
+        limit = megabytes(settings.max_upload_bytes)
+        return f"request body is too large (an image may be at most {limit})"
+    return f"request body is too large (limit {megabytes(settings.max_body_bytes)})"
 
 
 def wants_json() -> bool:
@@ -160,7 +170,7 @@ def register_error_handlers(app: Quart) -> None:
         if wants_json():
             message = {
                 400: "request body is not valid JSON",
-                413: "request body is too large (limit 1 MB)",
+                413: _too_large_message(),
             }.get(status, (error.name or "error").lower())
             response = fail(status, message)
             if status == 405 and error.get_response is not None:

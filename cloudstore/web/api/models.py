@@ -217,16 +217,34 @@ class ProductQuery(BaseModel):
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
+class ImageSizeOut(BaseModel):
+    """One size of an uploaded image: CSS pixels and the files' names (under /media/)."""
+
+    width: int
+    height: int
+    one_x: str = Field(alias="1x")
+    two_x: str = Field(alias="2x")
+
+
+class ProductImageOut(BaseModel):
+    card: ImageSizeOut
+    page: ImageSizeOut
+    thumb: ImageSizeOut
+
+
 class ProductOut(BaseModel):
     product_id: str
     category: str
     name: str
     description: str
     price: int
+    # The product-page image: /static/... (seed artwork), /media/<name> (an upload), or "".
     image_url: str
     stock: int
     created_at: str
     updated_at: str
+    # Only for an uploaded image: every size the pages use.
+    image: ProductImageOut | None = None
 
 
 class ProductEnvelope(BaseModel):
