@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from quart import Quart, Response, g, request
 
+from cloudstore.domain.field_messages import format_page_message
 from cloudstore.web.cookies import CART_COOKIE, cookie_name
 from cloudstore.web.html.csrf import CSRF_FIELD, csrf_token, persist_new_token
 from cloudstore.web.html.listing import MAX_QUERY, SORT_LABELS
@@ -41,6 +42,7 @@ def install_html(app: Quart, *, saved_cart: SavedCart) -> None:
         SORT_LABELS=SORT_LABELS,
         MAX_QUERY=MAX_QUERY,
         tax_percent=lambda: f"{(backends().settings.tax_rate * 100).normalize():f}",
+        quantity_message=lambda: format_page_message("quantity"),
     )
     memoise_url_for(app)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.accounts import User
-from cloudstore.domain.cart import MAX_QUANTITY, CartLine
+from cloudstore.domain.cart import CartLine
 from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.field_messages import format_page_message
 from cloudstore.shop import carts
 from cloudstore.web.html.responses import go, is_htmx, notify, page
 from cloudstore.web.pages import cookie_cart, forms
@@ -78,7 +79,7 @@ async def update(product_id: str):
     user = await current_user(required=False)
     lines = await lines_for(user)
     if quantity is None:
-        text = f"Choose a quantity from 0 to {MAX_QUANTITY}."
+        text = f"{format_page_message('quantity')} To take it out, use Remove."
         return await _done(user, lines, text, "error")
     if all(line.product_id != product_id for line in lines):
         return await _done(user, lines, "That item is no longer in your cart.", "info")

@@ -14,7 +14,7 @@ async def test_catalog_page_lists_products_with_idr_prices_and_stock(client, see
     assert response.headers["Vary"] == "HX-Request"
     assert "<html" in body and 'id="results"' in body
     assert "18 products" in body
-    assert re.search(r"Rp \d{1,3}(\.\d{3})+<", body)
+    assert re.search(r"Rp \d{1,3}(\.\d{3})+ <span class=\"ppn\">\+ PPN 11%<", body)
     assert "Rp 650.000" in await text(await client.get("/?q=t3.medium"))
     assert "In stock" in body
     assert 'name="htmx-config"' in body
