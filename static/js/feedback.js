@@ -89,6 +89,10 @@
     return xhr && xhr.status >= 400 && xhr.getResponseHeader("HX-Reswap") === "none";
   }
 
+  function fromOurPages(xhr) {
+    return (xhr.getResponseHeader("Vary") || "").indexOf("HX-Request") !== -1;
+  }
+
   function failed(text, offerReload) {
     var toast = showToast(text, offerReload);
     if (toast && !focusIsKept()) {
@@ -97,8 +101,14 @@
   }
 
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (serversOwnAnswer(event.detail.xhr)) {
+    var xhr = event.detail.xhr;
+    if (serversOwnAnswer(xhr)) {
       event.detail.shouldSwap = true; /* its toast is an out-of-band swap; the target stays */
+    } else if (xhr && xhr.status === 409 && !fromOurPages(xhr)) {
+      /* htmx swaps a 409 (checkout answers one with the form that explains it); one that
+       * is not our pages' HTML came from elsewhere: keep the page, say so. */
+      event.detail.shouldSwap = false;
+      failed(MESSAGES.conflict, true);
     }
   });
 

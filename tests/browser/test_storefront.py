@@ -71,7 +71,7 @@ def test_category_filter_and_load_more(page):
     expect(page.locator(".product-card")).to_have_count(12)
     page.get_by_role("link", name="Load more products").click()
     expect(page.locator(".product-card")).to_have_count(18)
-    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page).to_have_url(re.compile(r"/\?pages=2$"))
 
 
 def test_anonymous_cart_survives_a_reload_and_the_drawer_is_a_dialog(page):
