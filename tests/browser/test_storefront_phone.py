@@ -42,7 +42,6 @@ def sign_up(page, next_path: str = "/") -> None:
 
 def assert_fits(page, path: str) -> None:
     page.goto(path)
-    page.wait_for_load_state("networkidle")
     size = page.evaluate(FITS)
     assert size["scroll"] <= size["width"], f"{path} scrolls sideways at {size}"
     assert size["cartRight"] <= size["width"], f"{path} cuts the cart button off: {size}"
@@ -195,6 +194,7 @@ def test_prices_say_ppn_is_added_and_the_footer_agrees_with_the_cart(page):
     expect(page.locator(".product-card .price").first).to_contain_text("+ PPN 11%")
     expect(page.locator(".site-footer")).to_contain_text("without PPN: 11% PPN is added")
     add_from_card(page, "Lambda")
+    expect(cart_count(page)).to_have_text("1")
     page.goto("/cart")
     panel = page.locator("#cart-panel")
     expect(panel).to_contain_text("each + PPN 11%")
