@@ -20,7 +20,7 @@ FORMATS = {
     # the script that explains a quantity as it is typed).
     "quantity": f"must be a whole number from 1 to {MAX_QUANTITY}",
 }
-LABELS = {"postal_code": "Postal code", "image_url": "Image URL"}
+LABELS = {"postal_code": "Postal code", "image_url": "Image URL", "address": "Street address"}
 
 
 def label(field: str) -> str:
@@ -34,6 +34,16 @@ def api_message(field: str, predicate: str) -> str:
 
 def page_message(field: str, predicate: str) -> str:
     return f"{label(field)} {predicate}."
+
+
+def required(field: str) -> str:
+    """The predicate for a field left out or empty (with its format, when it has one)."""
+    known = FORMATS.get(field)
+    return f"is required: it {known}" if known else "is required"
+
+
+def too_long(limit: int) -> str:
+    return f"must be at most {limit} characters"
 
 
 def format_message(field: str) -> str:

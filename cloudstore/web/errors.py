@@ -12,7 +12,7 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from cloudstore.domain.errors import BackendUnavailable, DomainError, ErrorCode
-from cloudstore.domain.field_messages import FORMATS
+from cloudstore.domain.field_messages import FORMATS, required, too_long
 from cloudstore.web.api.models import NOT_BLANK
 from cloudstore.web.envelope import fail
 from cloudstore.web.html.rendering import render, render_block
@@ -73,7 +73,7 @@ def _predicate(kind: str, name: str, ctx: dict) -> str:
     """What the field must be, for one kind of validation error."""
     known = FORMATS.get(name)
     if kind == "missing":
-        return f"is required: it {known}" if known else "is required"
+        return required(name)
     if kind == "value_error":
         message = str(ctx.get("error", "")) or "is not valid"
         # Our validators word their messages for a person; some start with the field's name.
@@ -86,7 +86,7 @@ def _predicate(kind: str, name: str, ctx: dict) -> str:
         minimum = ctx.get("min_length", 1)
         return "must not be empty" if minimum == 1 else f"must be at least {minimum} characters"
     if kind == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters"
+        return too_long(int(ctx.get("max_length", 0)))
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == NOT_BLANK:
             return "must not be blank or hold control characters"
