@@ -354,10 +354,12 @@ class Address(Body):
 
 
 def _spec_properties(schema: dict[str, Any]) -> None:
-    """The spec client's names, documented beside ours."""
+    """The spec client's names, documented beside ours: the same rules as ours."""
+    properties = schema["properties"]
     for name, ours in SPEC_NAMES.items():
-        schema["properties"][name] = {
-            "type": "string",
+        properties[name] = {
+            **properties[ours],
+            "title": name.replace("_", " ").title(),
             "description": f"the spec client's name for `{ours}` (wins over it)",
         }
 
