@@ -6,12 +6,15 @@ Every test fails on a console error or on any request to another host (see conft
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import uuid
 
 from playwright.sync_api import expect
 
 PASSWORD = "rahasia-phone-1"  # noqa: S105
 PHONE = {"width": 360, "height": 740}
+CLI = [sys.executable, "-m", "cloudstore"]
 CARD_ADD = re.compile(r"^Add .* to cart$")
 FITS = """() => {
     const cart = document.querySelector('.cart-button').getBoundingClientRect();
@@ -66,6 +69,28 @@ def test_every_page_fits_320_px_signed_out_and_in(make_context, request):
     expect(page).to_have_url(re.compile(r"/orders/ORD-"))
     order = page.url
     for path in [*signed_out, "/checkout", "/orders", order, "/profile"]:
+        assert_fits(page, path)
+
+
+def test_an_admins_header_fits_320_px_too(make_context, server_env):
+    """An admin's header has one more link (Admin)."""
+    email = f"phone-admin-{uuid.uuid4().hex[:8]}@example.com"
+    made = subprocess.run(  # noqa: S603 - our own CLI
+        [*CLI, "create-admin", "--email", email, "--password", PASSWORD, "--name", "Phone Admin"],
+        env=server_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    page = make_context(viewport={"width": 320, "height": 640}).new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Admin")).to_be_visible()
+    for path in ("/", "/products/PROD-EC2-T3MEDIUM", "/cart", "/orders"):
         assert_fits(page, path)
 
 
