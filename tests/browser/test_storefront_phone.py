@@ -12,6 +12,8 @@ import uuid
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import SCREENSHOTS
+
 PASSWORD = "rahasia-phone-1"  # noqa: S105
 PHONE = {"width": 360, "height": 740}
 CLI = [sys.executable, "-m", "cloudstore"]
@@ -43,8 +45,10 @@ def sign_up(page, next_path: str = "/") -> None:
     page.get_by_role("button", name="Create account").click()
 
 
-def assert_fits(page, path: str) -> None:
+def assert_fits(page, path: str, shot: str | None = None) -> None:
     page.goto(path)
+    if shot:
+        page.screenshot(path=SCREENSHOTS / f"phone-320-{shot}.png", full_page=True)
     size = page.evaluate(FITS)
     assert size["scroll"] <= size["width"], f"{path} scrolls sideways at {size}"
     assert size["cartRight"] <= size["width"], f"{path} cuts the cart button off: {size}"
@@ -59,6 +63,8 @@ def test_every_page_fits_320_px_signed_out_and_in(make_context, request):
     signed_out = ["/", "/?q=database", "/products/PROD-EC2-T3MEDIUM", "/cart", "/login"]
     for path in [*signed_out, "/register", "/products/NOPE"]:
         assert_fits(page, path)
+    assert_fits(page, "/cart", shot="cart")
+    assert_fits(page, "/products/PROD-LAMBDA-10M", shot="product")
     sign_up(page, "/checkout")
     expect(page).to_have_url(re.compile(r"/checkout$"))
     page.get_by_label("Phone").fill("+62 812 3456 7890")
@@ -70,6 +76,8 @@ def test_every_page_fits_320_px_signed_out_and_in(make_context, request):
     order = page.url
     for path in [*signed_out, "/checkout", "/orders", order, "/profile"]:
         assert_fits(page, path)
+    assert_fits(page, "/", shot="signed-in-catalog")
+    assert_fits(page, "/cart", shot="signed-in-cart")
 
 
 def test_an_admins_header_fits_320_px_too(make_context, server_env):
@@ -102,6 +110,7 @@ def test_phones_show_two_cards_a_row_and_products_above_the_fold(make_context):
     assert boxes[2]["y"] > boxes[0]["y"]  # the third starts the second row
     assert boxes[0]["y"] < PHONE["height"] / 2, "the products start in the first half-screen"
     assert page.evaluate(FITS)["scroll"] <= PHONE["width"]
+    page.screenshot(path=SCREENSHOTS / "phone-360-catalog.png")
 
 
 def test_back_after_load_more_restores_the_list_and_the_scroll(page):
