@@ -94,10 +94,7 @@
   }
 
   function failed(text, offerReload) {
-    var toast = showToast(text, offerReload);
-    if (toast && !focusIsKept()) {
-      focusOn(toast);
-    }
+    showToast(text, offerReload); /* focus: see htmx:afterRequest below */
   }
 
   document.addEventListener("htmx:beforeSwap", function (event) {
@@ -147,7 +144,7 @@
   }
 
   function focusOn(element) {
-    if (!element) {
+    if (!element || !element.isConnected) {
       return false;
     }
     if (!element.matches(FOCUSABLE) && !element.hasAttribute("tabindex")) {
@@ -166,30 +163,44 @@
       (region.matches(FOCUSABLE) ? region : region.querySelector(FOCUSABLE)) || region;
   }
 
-  document.addEventListener("htmx:beforeRequest", function (event) {
+  /* Where focus was, noted before htmx disables anything (hx-disabled-elt). */
+  document.addEventListener("htmx:configRequest", function (event) {
     var target = event.detail.target;
     var active = document.activeElement;
     before = {
-      xhr: event.detail.xhr,
-      activeId: active && active.id ? active.id : null,
+      xhr: null,
+      active: active && active !== document.body ? active : null,
       target: target || null,
       targetId: target && target.id ? target.id : null,
       previous: target ? target.previousElementSibling : null
     };
   });
 
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var state = before;
-    if (!state || state.xhr !== event.detail.xhr) {
-      return; /* one decision per request (afterSettle fires for every swapped element) */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (before && !before.xhr) {
+      before.xhr = event.detail.xhr;
     }
-    before = null;
-    if (focusIsKept()) {
+  });
+
+  /* Once per request, when the swap is done and disabled buttons are enabled again: at
+   * afterRequest, or (when the element that asked was swapped away, so that event never
+   * reaches the document) at afterSettle. Only a request that took the shopper's focus away
+   * moves it: the cart loaded after the page, with nothing focused, leaves focus alone. */
+  document.addEventListener("htmx:afterRequest", restoreFocus);
+  document.addEventListener("htmx:afterSettle", restoreFocus);
+
+  function restoreFocus(event) {
+    var state = before;
+    if (!state || !state.xhr || state.xhr !== event.detail.xhr) {
       return;
     }
-    var candidates = [];
-    if (state.activeId) {
-      candidates.push(document.getElementById(state.activeId));
+    before = null;
+    if (!state.active || focusIsKept()) {
+      return;
+    }
+    var candidates = [state.active];
+    if (state.active.id) {
+      candidates.push(document.getElementById(state.active.id)); /* swapped in again */
     }
     if (state.target && !state.target.isConnected && state.previous && state.previous.isConnected) {
       candidates.push(bestIn(state.previous.nextElementSibling)); /* what replaced the target */
@@ -202,11 +213,11 @@
     candidates.push(document.querySelector("#toasts .toast"));
     candidates.push(document.getElementById("main"));
     for (var i = 0; i < candidates.length; i += 1) {
-      if (candidates[i] && candidates[i].isConnected && focusOn(candidates[i])) {
+      if (focusOn(candidates[i])) {
         return;
       }
     }
-  });
+  }
 
   /* ---- quantities, explained as typed ------------------------------------------------- */
 

@@ -144,6 +144,8 @@ def test_a_failed_action_shows_an_error_toast(page, request):
     page.route("**/cart/items", lambda route: route.fulfill(status=500, body="boom"))
     add_from_card(page, "Lambda")
     expect(toast).to_contain_text("Something went wrong on our side")
+    adder = page.locator(".product-card").filter(has_text="Lambda").first.get_by_role("button")
+    expect(adder).to_be_focused()  # the shopper stays where they were
     page.unroute("**/cart/items")
 
     page.route("**/cart/items", lambda route: route.fulfill(status=409, body="taken"))
@@ -185,6 +187,11 @@ def test_a_quantity_outside_1_to_99_is_explained_as_it_is_typed(page):
     expect(message).to_be_hidden()
     quantity.press("Enter")
     expect(cart_count(page)).to_have_text("3")
+    page.get_by_role("button", name=re.compile("^Remove")).click()
+    # The line went with its buttons: focus goes to the message that says so.
+    expect(page.locator("#toasts .toast")).to_be_focused()
+    expect(page.locator("#toasts .toast")).to_contain_text("Removed")
+    expect(page.locator("main")).not_to_be_focused()
 
 
 def test_toasts_fade_without_motion_and_can_be_dismissed(make_context):
