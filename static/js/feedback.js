@@ -202,6 +202,11 @@
     if (state.active.id) {
       candidates.push(document.getElementById(state.active.id)); /* swapped in again */
     }
+    var label = state.active.getAttribute("aria-label");
+    if (label && window.CSS && CSS.escape) {
+      /* the same control in the new HTML ("Increase quantity of ..." in the drawer) */
+      candidates.push(document.querySelector("[aria-label=\"" + CSS.escape(label) + "\"]"));
+    }
     if (state.target && !state.target.isConnected && state.previous && state.previous.isConnected) {
       candidates.push(bestIn(state.previous.nextElementSibling)); /* what replaced the target */
     }
