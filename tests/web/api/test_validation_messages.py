@@ -175,7 +175,7 @@ CASES = [
         "POST",
         "/api/admin/orders/ORD-X/status",
         {"status": "lost"},
-        "status must be one of pending, paid, shipped, delivered or cancelled",
+        "status must be one of pending, paid, shipped, delivered, cancelled or expired",
     ),
 ]
 
