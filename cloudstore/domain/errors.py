@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     FORBIDDEN = "forbidden"
     CSRF_FAILED = "csrf_failed"
+    OWN_ACCOUNT = "own_account"  # an admin may not disable or demote themselves
     # Catalog.
     PRODUCT_NOT_FOUND = "product_not_found"
     PRODUCT_EXISTS = "product_exists"

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from cloudstore.domain.orders import CANCELLED, OrderSummary
+from cloudstore.domain.shop_time import SHOP_TZ, SHOP_TZ_NAME  # noqa: F401 - SHOP_TZ_NAME re-exported
 from cloudstore.money import format_idr
 
-SHOP_TZ = timezone(timedelta(hours=7), "WIB")
-SHOP_TZ_NAME = "WIB (Asia/Jakarta, UTC+7)"
 DAYS = 14
 
 GRID_STEPS = 4
