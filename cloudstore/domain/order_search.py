@@ -104,6 +104,14 @@ def parse_filters(args: Mapping[str, str | None], *, lenient: bool = False) -> O
             raise InvalidInput(message, code=ErrorCode.INVALID, field=field)
 
     q = " ".join(str(args.get("q") or "").split())
+    if not q.isprintable():
+        if not lenient:
+            raise InvalidInput(
+                "q must not contain control characters",
+                code=ErrorCode.CONTROL_CHARACTERS,
+                field="q",
+            )
+        q = "".join(char for char in q if char.isprintable())
     if len(q) > MAX_SEARCH_CHARS:
         if not lenient:
             raise InvalidInput(

@@ -36,8 +36,10 @@ class Customer:
 
 
 def clean_query(q: object) -> str:
-    """The search text: whitespace collapsed, at most MAX_CUSTOMER_QUERY characters."""
-    return " ".join(str(q or "").split())[:MAX_CUSTOMER_QUERY]
+    """The search text: whitespace collapsed, control characters left out, at most
+    MAX_CUSTOMER_QUERY characters."""
+    text = " ".join(str(q or "").split())
+    return "".join(char for char in text if char.isprintable())[:MAX_CUSTOMER_QUERY]
 
 
 async def search(

@@ -64,6 +64,7 @@ def test_no_filters_mean_every_order_newest_first():
     [
         ({"q": "ORD-123"}, "q"),
         ({"q": "just a name"}, "q"),
+        ({"q": "a\x00@example.com"}, "q"),
         ({"q": "x" * 250 + "@example.com"}, "q"),
         ({"status": "lost"}, "status"),
         ({"sort": "price"}, "sort"),

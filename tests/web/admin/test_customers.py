@@ -78,6 +78,14 @@ async def test_like_wildcards_in_the_search_are_plain_characters(app, backends):
         assert "No customer’s name or email contains" in body, q
 
 
+async def test_control_characters_in_the_search_are_left_out(app, backends):
+    tag = uuid.uuid4().hex[:8]
+    _, _, _, user_id = await signed_up(app, f"Nul{tag}")
+    admin, _, _ = await admin_client(app, backends)
+    response = await admin.get("/admin/customers", query_string={"q": f"nul\x00{tag}"})
+    assert response.status_code == 200 and user_id in await text(response)
+
+
 async def test_an_overlong_search_is_cut_to_its_bound(app, backends):
     admin, _, _ = await admin_client(app, backends)
     response = await admin.get("/admin/customers", query_string={"q": "x" * 5000})
