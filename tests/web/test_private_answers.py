@@ -11,7 +11,11 @@ from cloudstore.web.security import on_our_host
 from tests.helpers import ADDRESS, admin_headers, bearer, make_settings, register
 
 LAMBDA = "PROD-LAMBDA-10M"
-SAMPLE = {"product_id": "PROD-NOT-THERE", "order_id": "ORD-01J00000000000000000000000"}
+SAMPLE = {
+    "product_id": "PROD-NOT-THERE",
+    "order_id": "ORD-01J00000000000000000000000",
+    "user_id": "USR-NOBODY",
+}
 PUBLIC = {("GET", "/api/products"), ("GET", "/api/products/<product_id>")}
 PUBLIC |= {("GET", "/api/openapi.json")}
 EVIL = {"Host": "evil.example"}
