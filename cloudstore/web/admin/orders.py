@@ -1,6 +1,9 @@
-"""Orders: every customer's, newest first, by status, paged by cursor; one order with its
+"""Orders: every customer's, found by order id or customer email, filtered by status and
+date range, newest or oldest first, paged by cursor (`shop.order_search`; the results are the
+`results` block for htmx), each with the customer's name and email; one order with its
 status history; moving an order along its lifecycle (the buttons are the allowed next
-statuses from `domain.orders.TRANSITIONS`; anything else is a 409 shown in place)."""
+statuses from `domain.orders.TRANSITIONS`; anything else is a 409 shown in place). The CSV
+of what the filters select is `/admin/orders.csv` (`exports.py`)."""
 
 from __future__ import annotations
 
