@@ -19,7 +19,9 @@ from cloudstore.stores.carts import CartStore
 from cloudstore.stores.catalog import CatalogStore
 from cloudstore.stores.dynamo import Dynamo
 from cloudstore.stores.idempotency import IdempotencyStore
+from cloudstore.stores.mail import MailQueue, transport_for
 from cloudstore.stores.orders import OrderStore
+from cloudstore.stores.password_resets import PasswordResetStore
 from cloudstore.stores.postgres import Postgres
 from cloudstore.stores.sessions import SessionCache, SessionStore
 from cloudstore.stores.throttle import AttemptCounters
@@ -40,6 +42,8 @@ class Backends:
     tokens: TokenService
     sessions: SessionStore
     login_throttle: LoginThrottle
+    mail: MailQueue
+    password_resets: PasswordResetStore
     user_cache: UserCache = field(default_factory=UserCache)
     session_cache: SessionCache = field(default_factory=SessionCache)
     _hasher: PasswordHasher | None = field(default=None, repr=False)
@@ -72,7 +76,11 @@ class Backends:
                 per_account=settings.login_limit,
                 per_client=settings.login_client_limit,
                 registrations_per_client=settings.register_limit,
+                resets_per_client=settings.reset_limit,
+                resets_per_account=settings.reset_email_limit,
             ),
+            mail=MailQueue(transport_for(settings)),
+            password_resets=PasswordResetStore(postgres),
         )
 
     @property
@@ -97,6 +105,7 @@ class Backends:
         if not await self._set_up_dynamodb():
             self._setup_task = asyncio.create_task(self._retry_setup())
         self.catalog.start_refresher()
+        await self.mail.start()
 
     async def _set_up_dynamodb(self) -> bool:
         try:
@@ -114,6 +123,7 @@ class Backends:
     async def close(self) -> None:
         if self._setup_task is not None:
             self._setup_task.cancel()
+        await self.mail.stop()  # first: order mail still looks its customer up
         await self.catalog.stop_refresher()
         await self.dynamo.close()
         await self.postgres.close()

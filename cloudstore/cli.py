@@ -1,11 +1,13 @@
 """`cloudstore serve | seed | create-admin | disable-user | enable-user | set-role | migrate |
-init-db` (also `python -m cloudstore`)."""
+init-db | outbox` (also `python -m cloudstore`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import getpass
+import importlib.metadata
 import importlib.util
 import json
 import logging
@@ -112,18 +114,64 @@ def _free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
-def _describe(settings: Settings, original: Settings) -> str:
-    postgres = (
-        "embedded PostgreSQL in " + str(settings.data_dir / "postgres")
-        if original.embedded_postgres
-        else f"PostgreSQL at {settings.rds_host}:{settings.rds_port}/{settings.rds_database}"
-    )
-    dynamodb = (
-        f"local DynamoDB at {settings.dynamodb_endpoint} (saved to {settings.data_dir})"
-        if original.embedded_dynamodb
-        else f"DynamoDB at {settings.dynamodb_endpoint or 'AWS ' + settings.aws_region}"
-    )
-    return f"{postgres}; {dynamodb}"
+def _port_in_use(host: str, port: int) -> str | None:
+    """One line for the operator when `host:port` cannot be listened on, else None. Binds
+    as hypercorn does (SO_REUSEADDR), so a port in TIME_WAIT is not reported as taken."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as error:
+        return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return (
+                        f"port {port} on {host} is already in use (another cloudstore or "
+                        "program listens there); stop it or choose another with --port "
+                        "(--port 0 picks a free one)"
+                    )
+                return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
+
+
+def describe_backends(settings: Settings, original: Settings) -> list[str]:
+    """What `serve` uses, a line per backend, for the operator at start: PostgreSQL's host
+    and database (never a password), DynamoDB's endpoint or AWS region, and mail and media
+    when those settings exist. `original` is the configuration before embedded backends
+    were started for it."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    if original.embedded_postgres:
+        postgres = "embedded, in " + str(settings.data_dir / "postgres")
+    else:
+        parts = conninfo_to_dict(settings.postgres_conninfo())
+        host = str(parts.get("host") or "localhost")
+        where = host if host.startswith("/") else f"{host}:{parts.get('port') or 5432}"
+        postgres = f"{where}, database {parts.get('dbname') or parts.get('user') or '?'}"
+        if parts.get("sslmode"):
+            postgres += f", sslmode {parts['sslmode']}"
+    if original.embedded_dynamodb:
+        dynamodb = f"local, {settings.dynamodb_endpoint} (saved to {settings.data_dir})"
+    elif settings.dynamodb_on_aws:
+        credentials = (
+            "access key from the settings"
+            if settings.aws_access_key_id
+            else "the default AWS credential chain"
+        )
+        where = f"endpoint {settings.dynamodb_endpoint}, " if settings.dynamodb_endpoint else ""
+        dynamodb = f"AWS region {settings.aws_region}, {where}{credentials}"
+    else:
+        dynamodb = f"endpoint {settings.dynamodb_endpoint}"
+    lines = [f"PostgreSQL: {postgres}", f"DynamoDB: {dynamodb}"]
+    # Other backends are listed when this release has their settings.
+    for label, name in (("mail", "mail_backend"), ("media", "media_backend")):
+        value = getattr(settings, name, None)
+        if value:
+            lines.append(f"{label}: {value}")
+    return lines
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -142,6 +190,9 @@ def serve(args: argparse.Namespace) -> int:
 
     original = _settings()
     port = args.port or _free_port(args.host)
+    problem = _port_in_use(args.host, port)
+    if problem:  # before any backend starts, in one line rather than a traceback
+        raise SystemExit(f"cloudstore serve: {problem}")
     # Before anything starts: a second serve on this data dir stops here, at once.
     lock_data_dir(original.data_dir, f"http://{args.host}:{port}")
     become_subreaper()  # the postmaster pg_ctl detaches is ours to collect (lifeline.py)
@@ -173,10 +224,18 @@ def serve(args: argparse.Namespace) -> int:
         # hypercorn's own lines as JSON, like the app's (and not printed twice).
         config.logconfig_dict = hypercorn_logconfig(original.log_level)
         print(f"Cloud Store: {summary}", flush=True)
-        print(f"Cloud Store: using {_describe(settings, original)}", flush=True)
+        for line in describe_backends(settings, original):
+            print(f"Cloud Store: using {line}", flush=True)
         print(f"Cloud Store is running at http://{args.host}:{port} (Ctrl+C to stop)", flush=True)
         try:
             return run(config)
+        except OSError as error:
+            # Taken between the check above and hypercorn's bind: still one line.
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise SystemExit(
+                f"cloudstore serve: {_port_in_use(args.host, port) or error}"
+            ) from None
         finally:
             remove_runtime(settings.data_dir)
             print("Cloud Store: stopping backends and saving data", flush=True)
@@ -305,21 +364,79 @@ def init_db(_args: argparse.Namespace) -> int:
     return 0
 
 
+def outbox(args: argparse.Namespace) -> int:
+    """Print the latest messages of MAIL_BACKEND=outbox: date, recipient, subject, links."""
+    from cloudstore.stores.mail import links_in, outbox_entries
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        raise SystemExit(f"cloudstore: {error}") from None
+    entries = outbox_entries(settings.outbox_dir, last=args.last)
+    if not entries:
+        print(f"no mail in {settings.outbox_dir}")
+        return 0
+    for entry in entries:
+        message = entry.message
+        print(f"Date:    {message['Date']}")
+        print(f"To:      {message['To']}")
+        print(f"Subject: {message['Subject']}")
+        for link in links_in(message):
+            print(f"Link:    {link}")
+        print(f"File:    {entry.path}")
+        print()
+    return 0
+
+
 def default_worker_class() -> str:
     """uvloop where it is installed (not on Windows), as in deploy/hypercorn.toml."""
     return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
+def version() -> str:
+    """The installed package's version (its metadata, as pip sees it)."""
+    try:
+        return importlib.metadata.version("cloudstore")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows an option's default, except for flags and options without one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Commands(argparse._SubParsersAction):
+    """Subcommands whose --help shows each option's default, like the top level."""
+
+    def add_parser(self, name: str, **kwargs):
+        kwargs.setdefault("formatter_class", _ShowDefaults)
+        return super().add_parser(name, **kwargs)
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="cloudstore", description=__doc__)
+    top = argparse.ArgumentParser(
+        prog="cloudstore",
+        description=__doc__,
+        formatter_class=_ShowDefaults,
+    )
+    top.add_argument("--version", action="version", version=f"cloudstore {version()}")
+    top.register("action", "parsers", _Commands)
     commands = top.add_subparsers(dest="command", required=True)
 
     run_cmd = commands.add_parser("serve", help="run the store with hypercorn")
-    run_cmd.add_argument("--host", default="127.0.0.1")
-    run_cmd.add_argument("--port", type=int, default=5000, help="0 picks a free port")
-    run_cmd.add_argument("--workers", type=int, default=1)
+    run_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    run_cmd.add_argument("--port", type=int, default=5000, help="port; 0 picks a free one")
+    run_cmd.add_argument("--workers", type=int, default=1, help="hypercorn worker processes")
     run_cmd.add_argument(
-        "--worker-class", default=default_worker_class(), choices=["asyncio", "uvloop"]
+        "--worker-class",
+        default=default_worker_class(),
+        choices=["asyncio", "uvloop"],
+        help="event loop of the workers (uvloop where installed)",
     )
     run_cmd.add_argument("--no-seed", action="store_true", help="do not load the seed catalog")
     run_cmd.set_defaults(func=serve)
@@ -327,7 +444,7 @@ def parser() -> argparse.ArgumentParser:
     seed_cmd = commands.add_parser(
         "seed", help="load products from a JSON file (existing ones are left alone)"
     )
-    seed_cmd.add_argument("--file", default=str(DEFAULT_SEED))
+    seed_cmd.add_argument("--file", default=str(DEFAULT_SEED), help="a JSON array of products")
     seed_cmd.add_argument(
         "--overwrite",
         action="store_true",
@@ -339,30 +456,31 @@ def parser() -> argparse.ArgumentParser:
         "create-admin",
         help="create or promote an admin (asks for the password, or reads it from stdin)",
     )
-    admin_cmd.add_argument("--email", required=True)
+    admin_cmd.add_argument("--email", required=True, help="the account's email")
     admin_cmd.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password from the first line of standard input instead of asking",
+        help="read the password (6+ characters) from the first line of standard input "
+        "instead of asking for it twice",
     )
     # Gone: a password argument lands in shell history and `ps`. Kept only to say so.
     admin_cmd.add_argument("--password", help=argparse.SUPPRESS)
-    admin_cmd.add_argument("--name")
+    admin_cmd.add_argument("--name", help="display name (a new account: Administrator)")
     admin_cmd.set_defaults(func=create_admin)
 
     disable_cmd = commands.add_parser(
         "disable-user", help="switch an account off: its logins fail, its sessions end"
     )
-    disable_cmd.add_argument("--email", required=True)
+    disable_cmd.add_argument("--email", required=True, help="the account's email")
     disable_cmd.set_defaults(func=disable_user)
 
     enable_cmd = commands.add_parser("enable-user", help="switch a disabled account back on")
-    enable_cmd.add_argument("--email", required=True)
+    enable_cmd.add_argument("--email", required=True, help="the account's email")
     enable_cmd.set_defaults(func=enable_user)
 
     role_cmd = commands.add_parser("set-role", help="make an account an admin or a customer")
-    role_cmd.add_argument("--email", required=True)
-    role_cmd.add_argument("role", choices=ROLES)
+    role_cmd.add_argument("--email", required=True, help="the account's email")
+    role_cmd.add_argument("role", choices=ROLES, help="the new role")
     role_cmd.set_defaults(func=set_role)
 
     migrate_cmd = commands.add_parser(
@@ -377,6 +495,14 @@ def parser() -> argparse.ArgumentParser:
 
     init_cmd = commands.add_parser("init-db", help="migrate, then seed a new catalog")
     init_cmd.set_defaults(func=init_db)
+
+    outbox_cmd = commands.add_parser(
+        "outbox", help="print the latest mail written by MAIL_BACKEND=outbox (the default)"
+    )
+    outbox_cmd.add_argument(
+        "--last", type=int, default=10, metavar="N", help="how many (newest last; 10)"
+    )
+    outbox_cmd.set_defaults(func=outbox)
     return top
 
 
@@ -395,8 +521,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cloudstore {args.command}: {error.message}", file=sys.stderr)
         return 2
     except (MigrationError, BackendUnavailable) as error:
-        print(f"cloudstore {args.command}: {error}", file=sys.stderr)
+        print(f"cloudstore {args.command}: {error}{_cause(error)}", file=sys.stderr)
         return 2
+
+
+def _cause(error: BaseException) -> str:
+    """Why a backend was unavailable, for the operator: " (NoCredentialsError: Unable to
+    locate credentials)", or nothing."""
+    cause = error.__cause__
+    if cause is None:
+        return ""
+    detail = " ".join(str(cause).split())[:200]
+    return f" ({type(cause).__name__}: {detail})" if detail else f" ({type(cause).__name__})"
 
 
 if __name__ == "__main__":

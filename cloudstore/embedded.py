@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,12 @@ def serve_holds(data_dir: Path) -> bool:
 def start_postgres(data_dir: Path) -> tuple[str, Any]:
     """Start (or attach to) the embedded PostgreSQL under the data dir; returns its URI."""
     try:
-        import pgserver
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR
+            # (systemd services, containers, sudo) platformdirs warns and falls back to
+            # /tmp/runtime-<uid>, which is fine for pgserver's lock file: say nothing.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import pgserver
     except ImportError:
         raise SystemExit(
             "The embedded PostgreSQL needs the 'embedded' extra: pip install -e '.[embedded]' "

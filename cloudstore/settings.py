@@ -1,8 +1,10 @@
 """One frozen Settings object, read from the environment and an optional `.env` file.
 
 The variable names are the original spec's (AWS_*, RDS_*, JWT_*), plus Cloud Store's own.
-Which backend is used is decided per backend: no RDS_HOST means the embedded PostgreSQL,
-no DYNAMODB_ENDPOINT and no AWS credentials means the local DynamoDB endpoint.
+Which backend is used is decided per backend: no RDS_HOST means the embedded PostgreSQL;
+DynamoDB follows DYNAMODB_MODE (`auto`: no DYNAMODB_ENDPOINT and no AWS_ACCESS_KEY_ID means
+the local DynamoDB endpoint; `aws`: AWS through the default credential chain; `local`: always
+a local endpoint).
 """
 
 from __future__ import annotations
@@ -14,15 +16,20 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from email import policy as email_policy
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
+from psycopg.conninfo import make_conninfo
 
 _T = TypeVar("_T")
 
 DEFAULT_CATEGORIES = ("compute", "storage", "database", "networking")
+DYNAMODB_MODES = ("auto", "aws", "local")
+# libpq's sslmode values (https://www.postgresql.org/docs/current/libpq-ssl.html).
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 class SettingsError(ValueError):
@@ -63,6 +70,12 @@ def parse_rate_limit(name: str, raw: str | RateLimit) -> RateLimit:
 # Issue 11: ten failed logins per account and per client, ten registrations per client, an hour.
 DEFAULT_LOGIN_LIMIT = RateLimit(10, 3600)
 DEFAULT_REGISTER_LIMIT = RateLimit(10, 3600)
+# Password-reset requests: per client address (over it: 429), and per account (over it: the
+# usual 202, but no more mail).
+DEFAULT_RESET_LIMIT = RateLimit(10, 3600)
+DEFAULT_RESET_EMAIL_LIMIT = RateLimit(3, 3600)
+MAIL_BACKENDS = ("outbox", "ses", "smtp")
+DEFAULT_MAIL_FROM = "Cloud Store <noreply@localhost>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +90,9 @@ class Settings:
     rds_database: str = "ecommerce"
     rds_username: str = "postgres"
     rds_password: str | None = None
+    # libpq sslmode for RDS_*; production: verify-full with the RDS CA bundle below.
+    rds_sslmode: str = "prefer"
+    rds_sslrootcert: str | None = None
     # Set by `cloudstore serve` for the embedded server (a libpq URI); wins over RDS_*.
     database_url: str | None = None
 
@@ -84,6 +100,10 @@ class Settings:
     jwt_expiry_hours: int = 24
 
     dynamodb_endpoint: str | None = None
+    # auto: local unless DYNAMODB_ENDPOINT or AWS_ACCESS_KEY_ID is set; aws: the default AWS
+    # credential chain (instance/task role, SSO, profile), never a local endpoint; local:
+    # always a local endpoint (DYNAMODB_ENDPOINT, or one `serve` starts).
+    dynamodb_mode: str = "auto"
     products_table: str = "Products"
     orders_table: str = "Orders"
     cart_table: str = "Cart"
@@ -125,10 +145,25 @@ class Settings:
     register_limit: RateLimit = DEFAULT_REGISTER_LIMIT
     # Open (pending) orders a customer may hold at once: unpaid orders hold stock.
     max_pending_orders: int = 5
+    # Password-reset requests per client address (429 past it) and per account (past it the
+    # answer is the same 202, and nothing more is sent).
+    reset_limit: RateLimit = DEFAULT_RESET_LIMIT
+    reset_email_limit: RateLimit = DEFAULT_RESET_EMAIL_LIMIT
+    # Mail: `outbox` (.eml files in <data dir>/outbox), `ses` (Amazon SES v2) or `smtp`.
+    mail_backend: str = "outbox"
+    mail_from: str = DEFAULT_MAIL_FROM
+    # smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465.
+    smtp_url: str | None = None
 
     def __post_init__(self) -> None:
         # Overrides may give limits as text ("100/minute"), as the environment does.
-        for name in ("login_limit", "login_ip_limit", "register_limit"):
+        for name in (
+            "login_limit",
+            "login_ip_limit",
+            "register_limit",
+            "reset_limit",
+            "reset_email_limit",
+        ):
             value = getattr(self, name)
             if value is not None and not isinstance(value, RateLimit):
                 object.__setattr__(self, name, parse_rate_limit(name.upper(), value))
@@ -147,13 +182,27 @@ class Settings:
         return not self.rds_host and not self.database_url
 
     @property
+    def dynamodb_on_aws(self) -> bool:
+        """DynamoDB is AWS's own (credentials from settings or the default AWS chain)."""
+        if self.dynamodb_mode == "aws":
+            return True
+        if self.dynamodb_mode == "local":
+            return False
+        return bool(self.aws_access_key_id) and not self.dynamodb_endpoint
+
+    @property
     def embedded_dynamodb(self) -> bool:
+        """A local DynamoDB must be started (or found) for this data dir."""
+        if self.dynamodb_mode == "aws":
+            return False
+        if self.dynamodb_mode == "local":
+            return not self.dynamodb_endpoint
         return not self.dynamodb_endpoint and not self.aws_access_key_id
 
     @property
     def uses_real_backends(self) -> bool:
         """True when either backend is an operator's (RDS/AWS), not one we started."""
-        return bool(self.rds_host) or bool(self.aws_access_key_id and not self.dynamodb_endpoint)
+        return bool(self.rds_host) or self.dynamodb_on_aws
 
     def external_backends(self) -> tuple[str, ...]:
         """The backends this data dir's own `cloudstore serve` did not start: RDS, AWS, or a
@@ -186,14 +235,33 @@ class Settings:
             raise SettingsError("PUBLIC_URL must be set to make links for mail and payments")
         return self.public_url + "/" + path.lstrip("/")
 
+    @property
+    def link_base(self) -> str:
+        """The base of links in mail: PUBLIC_URL, or the default address of `cloudstore
+        serve` (only the outbox backend may run without PUBLIC_URL; see validate)."""
+        return self.public_url or "http://localhost:5000"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where MAIL_BACKEND=outbox writes each message as an .eml file."""
+        return self.data_dir / "outbox"
+
     def postgres_conninfo(self) -> str:
         if self.database_url:
             return self.database_url
         if not self.rds_host:
             raise SettingsError("RDS_HOST is not set and no embedded PostgreSQL is running")
-        user = quote(self.rds_username, safe="")
-        password = f":{quote(self.rds_password, safe='')}" if self.rds_password else ""
-        return f"postgresql://{user}{password}@{self.rds_host}:{self.rds_port}/{self.rds_database}"
+        # make_conninfo quotes every value, so RDS_HOST may be a Unix-socket directory and a
+        # password may hold any character.
+        return make_conninfo(
+            host=self.rds_host,
+            port=self.rds_port,
+            dbname=self.rds_database,
+            user=self.rds_username,
+            password=self.rds_password,
+            sslmode=self.rds_sslmode,
+            sslrootcert=self.rds_sslrootcert,
+        )
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -236,10 +304,13 @@ class Settings:
             rds_database=get("RDS_DATABASE") or "ecommerce",
             rds_username=get("RDS_USERNAME") or "postgres",
             rds_password=get("RDS_PASSWORD"),
+            rds_sslmode=(get("RDS_SSLMODE") or "prefer").lower(),
+            rds_sslrootcert=get("RDS_SSLROOTCERT"),
             database_url=get("CLOUDSTORE_DATABASE_URL"),
             jwt_secret_key=get("JWT_SECRET_KEY"),
             jwt_expiry_hours=number("JWT_EXPIRY_HOURS", int, 24),
             dynamodb_endpoint=get("DYNAMODB_ENDPOINT"),
+            dynamodb_mode=(get("DYNAMODB_MODE") or "auto").lower(),
             products_table=get("DYNAMODB_PRODUCTS_TABLE") or "Products",
             orders_table=get("DYNAMODB_ORDERS_TABLE") or "Orders",
             cart_table=get("DYNAMODB_CART_TABLE") or "Cart",
@@ -271,6 +342,11 @@ class Settings:
             register_limit=rate("REGISTER_LIMIT", DEFAULT_REGISTER_LIMIT),
             public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
             max_pending_orders=number("MAX_PENDING_ORDERS", int, 5),
+            reset_limit=rate("RESET_LIMIT", DEFAULT_RESET_LIMIT),
+            reset_email_limit=rate("RESET_EMAIL_LIMIT", DEFAULT_RESET_EMAIL_LIMIT),
+            mail_backend=(get("MAIL_BACKEND") or "outbox").lower(),
+            mail_from=get("MAIL_FROM") or DEFAULT_MAIL_FROM,
+            smtp_url=get("SMTP_URL"),
         )
 
     def validate(self) -> Settings:
@@ -288,6 +364,21 @@ class Settings:
             raise SettingsError("MAX_PENDING_ORDERS must be at least 1")
         if not self.categories:
             raise SettingsError("CATEGORIES must name at least one category")
+        if self.dynamodb_mode not in DYNAMODB_MODES:
+            raise SettingsError(
+                f"DYNAMODB_MODE must be auto, aws or local, got {self.dynamodb_mode!r}"
+            )
+        if self.rds_sslmode not in SSL_MODES:
+            raise SettingsError(
+                f"RDS_SSLMODE must be one of {', '.join(SSL_MODES)}, got {self.rds_sslmode!r}"
+            )
+        # "system" (libpq 16+) means the operating system's trusted CAs.
+        root = self.rds_sslrootcert
+        if root and root != "system" and not Path(root).is_file():
+            raise SettingsError(
+                f"RDS_SSLROOTCERT: no such file {root!r} (the RDS CA bundle, "
+                "e.g. /etc/cloudstore/rds-global-bundle.pem)"
+            )
         for entry in self.forwarded_allow_ips:
             if entry != "*":
                 try:
@@ -298,6 +389,7 @@ class Settings:
                     ) from None
         if self.public_url:
             _check_public_url(self.public_url)
+        self._check_mail()
         external = () if self.jwt_secret_key else self.external_backends()
         if external:
             raise SettingsError(
@@ -307,6 +399,83 @@ class Settings:
                 "python3 -c 'import secrets; print(secrets.token_hex(32))'"
             )
         return self
+
+    def _check_mail(self) -> None:
+        if self.mail_backend not in MAIL_BACKENDS:
+            raise SettingsError(
+                f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, got {self.mail_backend!r}"
+            )
+        sender = parse_mail_address(self.mail_from)
+        if sender is None:
+            raise SettingsError(
+                f"MAIL_FROM must be one address, like Cloud Store <shop@example.com>, "
+                f"got {self.mail_from!r}"
+            )
+        if self.mail_backend == "outbox":
+            return
+        if not self.public_url:
+            raise SettingsError(
+                f"PUBLIC_URL is required with MAIL_BACKEND={self.mail_backend}: mail links to it"
+            )
+        if self.mail_from == DEFAULT_MAIL_FROM:
+            raise SettingsError(
+                f"MAIL_FROM is required with MAIL_BACKEND={self.mail_backend} (an address "
+                "your mail service accepts as sender)"
+            )
+        if self.mail_backend == "smtp":
+            parse_smtp_url(self.smtp_url)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpServer:
+    """SMTP_URL taken apart: smtps:// is TLS from the start, smtp:// upgrades with STARTTLS
+    when the server offers it."""
+
+    host: str
+    port: int
+    use_tls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_smtp_url(url: str | None) -> SmtpServer:
+    """SMTP_URL (smtp://user:pass@host:587 or smtps://user:pass@host:465) → SmtpServer."""
+    example = "like smtp://user:pass@mail.example.com:587 or smtps://user:pass@host:465"
+    if not url:
+        raise SettingsError(f"SMTP_URL is required with MAIL_BACKEND=smtp, {example}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(f"SMTP_URL must look {example}")
+    use_tls = parts.scheme == "smtps"
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or (465 if use_tls else 587),
+        use_tls=use_tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def parse_mail_address(text: str) -> tuple[str, str] | None:
+    """`Name <addr@host>` or `addr@host` → (display name, address), or None when it is not
+    exactly one address on one line."""
+    if any(ch in text for ch in "\r\n\x00"):
+        return None
+    try:
+        header = email_policy.default.header_factory("from", text)
+        addresses = header.addresses
+    except (ValueError, IndexError, TypeError):
+        return None
+    if header.defects or len(addresses) != 1:
+        return None
+    (address,) = addresses
+    if not address.username or not address.domain:
+        return None
+    return address.display_name, address.addr_spec
 
 
 def _check_public_url(url: str) -> None:

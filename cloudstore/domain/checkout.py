@@ -18,6 +18,7 @@ from cloudstore.domain.catalog import Product, utc_now_iso
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.idempotency import server_key
 from cloudstore.domain.orders import (
+    BY_CUSTOMER,
     PENDING,
     Order,
     OrderLine,
@@ -111,7 +112,7 @@ class CheckoutPlan:
             currency=currency,
             shipping_address=ShippingAddress.from_mapping(self.shipping_address),
             status=PENDING,
-            status_history=(history_entry(PENDING, self.created_at, self.user_id),),
+            status_history=(history_entry(PENDING, self.created_at, BY_CUSTOMER, self.user_id),),
             created_at=self.created_at,
             updated_at=self.created_at,
             idempotency_key=self.idempotency_key,

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an error code, not a secret
     EMAIL_TAKEN = "email_taken"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    RESET_TOKEN_INVALID = "reset_token_invalid"  # noqa: S105 - an error code, not a secret
     FORBIDDEN = "forbidden"
     CSRF_FAILED = "csrf_failed"
     OWN_ACCOUNT = "own_account"  # an admin may not disable or demote themselves

@@ -15,25 +15,41 @@ from typing import Any
 from ulid import ULID
 
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput
+from cloudstore.domain.payments import Payment
 
 ORDER_PREFIX = "ORD-"
-PENDING, PAID, SHIPPED, DELIVERED, CANCELLED = (
+PENDING, PAID, SHIPPED, DELIVERED, CANCELLED, EXPIRED = (
     "pending",
     "paid",
     "shipped",
     "delivered",
     "cancelled",
+    "expired",
 )
-STATUSES = (PENDING, PAID, SHIPPED, DELIVERED, CANCELLED)
+STATUSES = (PENDING, PAID, SHIPPED, DELIVERED, CANCELLED, EXPIRED)
+
+# Who changed an order's status (`StatusChange.by`); customers and admins also leave their id.
+BY_CUSTOMER, BY_ADMIN, BY_SYSTEM, BY_PAYMENT_PROVIDER = (
+    "customer",
+    "admin",
+    "system",
+    "payment_provider",
+)
+ACTORS = (BY_CUSTOMER, BY_ADMIN, BY_SYSTEM, BY_PAYMENT_PROVIDER)
 
 # The one place that says which status may follow which.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    PENDING: frozenset({PAID, CANCELLED}),
+    PENDING: frozenset({PAID, CANCELLED, EXPIRED}),
     PAID: frozenset({SHIPPED, CANCELLED}),
     SHIPPED: frozenset({DELIVERED}),
     DELIVERED: frozenset(),
     CANCELLED: frozenset(),
+    EXPIRED: frozenset(),
 }
+
+
+# Statuses only the shop itself sets (the expiry sweep), never offered to a person.
+SYSTEM_ONLY = frozenset({EXPIRED})
 
 
 def can_transition(current: str, new: str) -> bool:
@@ -54,8 +70,10 @@ def check_transition(current: str, new: str) -> None:
         )
 
 
-def history_entry(status: str, at: str, by: str) -> StatusChange:
-    return StatusChange(status=status, at=at, by=by)
+def history_entry(
+    status: str, at: str, by: str, by_user_id: str | None = None, reason: str | None = None
+) -> StatusChange:
+    return StatusChange(status=status, at=at, by=by, by_user_id=by_user_id, reason=reason)
 
 
 def new_order_id() -> str:
@@ -95,14 +113,40 @@ class OrderLine:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """One step of an order's status history: the new status, when (ISO UTC) and who."""
+    """One step of an order's status history: the new status, when (ISO UTC), who (one of
+    `ACTORS`; the customer's or admin's id in `by_user_id`) and why, when there is a why."""
 
     status: str
     at: str
     by: str
+    by_user_id: str | None = None
+    reason: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"status": self.status, "at": self.at, "by": self.by}
+        values: dict[str, object] = {"status": self.status, "at": self.at, "by": self.by}
+        if self.by_user_id is not None:
+            values["by_user_id"] = self.by_user_id
+        if self.reason is not None:
+            values["reason"] = self.reason
+        return values
+
+    @classmethod
+    def from_stored(cls, values: Mapping[str, Any], order_user_id: str) -> StatusChange:
+        """An entry as stored. Orders placed before `by` named an actor stored the acting
+        user's id there: the order's own customer, or else an admin."""
+        by = str(values.get("by", BY_SYSTEM))
+        by_user_id = values.get("by_user_id")
+        if by not in ACTORS:
+            by_user_id = by
+            by = BY_CUSTOMER if by == order_user_id else BY_ADMIN
+        reason = values.get("reason")
+        return cls(
+            status=str(values["status"]),
+            at=str(values["at"]),
+            by=by,
+            by_user_id=None if by_user_id is None else str(by_user_id),
+            reason=None if reason is None else str(reason),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +203,10 @@ class Order:
     updated_at: str
     # The client's Idempotency-Key, when it sent one.
     idempotency_key: str | None = None
+    # When an unpaid order expires (ISO UTC), and how it is paid; None on orders placed
+    # before payments existed.
+    expires_at: str | None = None
+    payment: Payment | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The order in the API's JSON (and as it is stored)."""
@@ -179,6 +227,18 @@ class Order:
         }
         if self.idempotency_key is not None:
             values["idempotency_key"] = self.idempotency_key
+        if self.expires_at is not None:
+            values["expires_at"] = self.expires_at
+        if self.payment is not None:
+            values["payment"] = self.payment.as_dict(self.order_id, self.status)
+        return values
+
+    def stored(self) -> dict[str, object]:
+        """The order as the order store writes it (the API's JSON, with the payment as
+        stored rather than as shown)."""
+        values = self.as_dict()
+        if self.payment is not None:
+            values["payment"] = self.payment.stored()
         return values
 
     def moved(self, entry: StatusChange) -> Order:

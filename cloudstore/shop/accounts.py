@@ -3,19 +3,25 @@ and what an operator does to an account (disable, enable, set its role)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from collections.abc import Mapping
+from urllib.parse import quote
 
 from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.backends import Backends
 from cloudstore.domain.accounts import MAX_NAME_LENGTH, ROLES, User, clean_name, email_key
 from cloudstore.domain.errors import ErrorCode, InvalidInput, NotFound, Unauthorized
-from cloudstore.shop import sessions
+from cloudstore.shop import mail, sessions
 from cloudstore.shop.sessions import Session
 
 __all__ = ["MAX_NAME_LENGTH", "Session", "clean_name"]
 INVALID_LOGIN = "invalid email or password"
 WRONG_CURRENT_PASSWORD = "current_password is not this account's password"  # noqa: S105
+RESET_LINK_INVALID = "this password reset link is invalid, used or expired; ask for a new one"
+RESET_VALID_SECONDS = mail.RESET_VALID_HOURS * 3600
+RESET_PATH = "/reset-password"
 
 
 def new_user_id() -> str:
@@ -34,6 +40,7 @@ async def register(
     check_password_rules(password)
     password_hash = await backends.hasher.hash(password)
     user = await backends.users.create(new_user_id(), email, email_key(email), password_hash, name)
+    mail.welcome(backends, user)
     return await sessions.start(backends, user)
 
 
@@ -98,6 +105,53 @@ async def change_password(
     session = await sessions.start(backends, updated)
     await sessions.end_all(backends, user.user_id, keep=session.session_id)
     return session
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def request_password_reset(
+    backends: Backends, *, email: str, client_ip: str | None = None
+) -> None:
+    """Mail a one-time link (`<PUBLIC_URL>/reset-password?token=…`, valid an hour) to the
+    account with this email, if there is one. The caller learns nothing either way: the
+    same work is done (both throttle counters and one statement that stores a token only
+    for an existing, enabled account) and the mail is queued, not sent here. Past
+    RESET_LIMIT for the client: 429; past RESET_EMAIL_LIMIT for the account: nothing more
+    is sent."""
+    email = normalize_email(email)
+    key = email_key(email)
+    if not await backends.login_throttle.reset_request(key, client_ip):
+        return
+    token = secrets.token_urlsafe(32)
+    user = await backends.password_resets.issue(_token_hash(token), key, RESET_VALID_SECONDS)
+    if user is not None:
+        link = f"{backends.settings.link_base}{RESET_PATH}?token={quote(token, safe='')}"
+        mail.password_reset(backends, user, link)
+
+
+async def check_reset_token(backends: Backends, token: str) -> User:
+    """The account a reset token is for; 400 when it is invalid, used or expired."""
+    user = await backends.password_resets.holder(_token_hash(token)) if token else None
+    if user is None:
+        raise InvalidInput(RESET_LINK_INVALID, code=ErrorCode.RESET_TOKEN_INVALID, field="token")
+    return user
+
+
+async def reset_password(backends: Backends, *, token: str, password: str) -> User:
+    """Set a new password with a reset token: the token (and every other of the account)
+    is used up, and every session of the account ends. 400 for a bad token or a password
+    the rules refuse."""
+    check_password_rules(password)
+    await check_reset_token(backends, token)
+    password_hash = await backends.hasher.hash(password)
+    user = await backends.password_resets.redeem(_token_hash(token), password_hash)
+    if user is None:  # used or voided meanwhile
+        raise InvalidInput(RESET_LINK_INVALID, code=ErrorCode.RESET_TOKEN_INVALID, field="token")
+    backends.user_cache.forget(user.user_id)
+    await sessions.end_all(backends, user.user_id)
+    return user
 
 
 async def create_admin(backends: Backends, *, email: str, password: str, name: str | None) -> User:

@@ -29,6 +29,7 @@ from cloudstore.domain.errors import BackendUnavailable, DomainError, UnclearOut
 from cloudstore.domain.idempotency import KeyRecord
 from cloudstore.domain.orders import Order
 from cloudstore.domain.pricing import Quote
+from cloudstore.shop import mail
 from cloudstore.shop.carts import saved_lines
 from cloudstore.stores.orders import KeyTaken, PlacedOrder, StockMoved
 
@@ -119,6 +120,7 @@ async def place_order(
                     for line in plan.quote.lines
                 }
             )
+            mail.notify(backends, placed.order)
         return placed
     raise PriceChanged("prices or stock changed while placing the order; please review it")
 

@@ -84,7 +84,7 @@ async def people_of(backends: Backends, orders: Iterable[Order]) -> dict[str, Us
     ids: set[str] = set()
     for order in orders:
         ids.add(order.user_id)
-        ids.update(entry.by for entry in order.status_history)
+        ids.update(entry.by_user_id for entry in order.status_history if entry.by_user_id)
     return await backends.users.by_ids(ids)
 
 

@@ -15,6 +15,8 @@ from cloudstore.backends import Backends
 from cloudstore.domain.catalog import utc_now_iso
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.orders import (
+    BY_ADMIN,
+    BY_CUSTOMER,
     CANCELLED,
     PENDING,
     Order,
@@ -23,7 +25,7 @@ from cloudstore.domain.orders import (
     history_entry,
     leaves_pending,
 )
-from cloudstore.shop import audit
+from cloudstore.shop import audit, mail
 from cloudstore.stores.orders import StockMoved
 
 ATTEMPTS = 3
@@ -95,9 +97,17 @@ async def find_any(backends: Backends, order_id: str) -> Order:
     return await backends.orders.get(found.user_id, order_id) or found
 
 
-async def change_status(backends: Backends, order: Order, new_status: str, by: str) -> Order:
+async def change_status(
+    backends: Backends,
+    order: Order,
+    new_status: str,
+    by: str,
+    by_user_id: str | None = None,
+    reason: str | None = None,
+) -> Order:
+    """Move `order` to `new_status` on behalf of `by` (one of the `ACTORS`)."""
     check_transition(order.status, new_status)
-    entry = history_entry(new_status, utc_now_iso(), by)
+    entry = history_entry(new_status, utc_now_iso(), by, by_user_id, reason)
     quantities = order.quantities() if new_status == CANCELLED else {}
     for _ in range(ATTEMPTS):
         # Restock under each product's current key: it may have changed category since.
@@ -125,6 +135,7 @@ async def change_status(backends: Backends, order: Order, new_status: str, by: s
             backends.catalog.apply_stock_changes(
                 {pid: current[pid].stock + qty for pid, _, qty in restock}
             )
+        mail.notify(backends, updated)
         return updated
     raise Conflict(
         "the products in this order changed meanwhile; please try again",
@@ -140,7 +151,7 @@ async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> O
             f"an order that is {order.status} can no longer be cancelled",
             code=ErrorCode.NOT_CANCELLABLE,
         )
-    return await change_status(backends, order, CANCELLED, by=user_id)
+    return await change_status(backends, order, CANCELLED, by=BY_CUSTOMER, by_user_id=user_id)
 
 
 async def admin_set_status(
@@ -150,7 +161,7 @@ async def admin_set_status(
     order = await backends.orders.find(order_id)
     if order is None:
         raise _not_found()
-    updated = await change_status(backends, order, new_status, by=admin_id)
+    updated = await change_status(backends, order, new_status, by=BY_ADMIN, by_user_id=admin_id)
     audit.record(
         admin_id,
         "set_order_status",

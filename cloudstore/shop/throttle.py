@@ -19,6 +19,7 @@ from cloudstore.stores.throttle import AttemptCounters
 
 TOO_MANY_LOGINS = "too many failed login attempts; try again later"
 TOO_MANY_REGISTRATIONS = "too many new accounts from this address; try again later"
+TOO_MANY_RESETS = "too many password reset requests from this address; try again later"
 
 
 class TooManyAttempts(DomainError):
@@ -50,11 +51,15 @@ class LoginThrottle:
         per_account: RateLimit,
         per_client: RateLimit,
         registrations_per_client: RateLimit | None,
+        resets_per_client: RateLimit | None = None,
+        resets_per_account: RateLimit | None = None,
     ) -> None:
         self.counters = counters
         self.per_account = per_account
         self.per_client = per_client
         self.registrations_per_client = registrations_per_client
+        self.resets_per_client = resets_per_client
+        self.resets_per_account = resets_per_account
 
     async def password_attempt(self, account_key: str, client_ip: str | None) -> PasswordAttempt:
         """Count one password check for this account and client, or raise TooManyAttempts
@@ -80,3 +85,21 @@ class LoginThrottle:
         hit = await self.counters.hit(f"register-client|{client_ip}", limit.count, limit.seconds)
         if not hit.allowed:
             raise TooManyAttempts(hit.retry_after, TOO_MANY_REGISTRATIONS)
+
+    async def reset_request(self, account_key: str, client_ip: str | None) -> bool:
+        """Count a password-reset request: TooManyAttempts (429) past RESET_LIMIT for the
+        client; False (send nothing, answer as usual) past RESET_EMAIL_LIMIT for the account.
+        Both counters are hit on every request, whether or not the account exists."""
+        client_limit, account_limit = self.resets_per_client, self.resets_per_account
+        if client_limit is not None and client_ip:
+            hit = await self.counters.hit(
+                f"reset-client|{client_ip}", client_limit.count, client_limit.seconds
+            )
+            if not hit.allowed:
+                raise TooManyAttempts(hit.retry_after, TOO_MANY_RESETS)
+        if account_limit is None:
+            return True
+        hit = await self.counters.hit(
+            f"reset-account|{account_key}", account_limit.count, account_limit.seconds
+        )
+        return hit.allowed

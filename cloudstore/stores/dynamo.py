@@ -75,6 +75,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def session_arguments(settings: Settings) -> dict[str, Any]:
+    """How the DynamoDB client finds its credentials. On AWS (`DYNAMODB_MODE=aws`, or `auto`
+    with AWS_ACCESS_KEY_ID) keys given in the settings win; without them boto's default
+    chain answers (environment, shared profile/SSO, ECS task role, EC2 instance role). A
+    local endpoint is given keys of its own when none are set: it wants some, and it must
+    never pick up the operator's real AWS credentials from that chain."""
+    s = settings
+    key_id, secret, token = s.aws_access_key_id, s.aws_secret_access_key, s.aws_session_token
+    if not s.dynamodb_on_aws and not key_id:
+        key_id, secret, token = "local", "local", None
+    arguments: dict[str, Any] = {"region_name": s.aws_region}
+    if key_id:
+        arguments.update(
+            aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token
+        )
+    return arguments
+
+
 class Dynamo:
     """Holds the process's DynamoDB client; open at startup, close at shutdown."""
 
@@ -86,15 +104,7 @@ class Dynamo:
 
     async def open(self) -> None:
         s = self.settings
-        key_id, secret = s.aws_access_key_id, s.aws_secret_access_key
-        if s.dynamodb_endpoint and not key_id:
-            key_id, secret = "local", "local"  # a local endpoint wants some credentials
-        session = aioboto3.Session(
-            aws_access_key_id=key_id,
-            aws_secret_access_key=secret,
-            aws_session_token=s.aws_session_token,
-            region_name=s.aws_region,
-        )
+        session = aioboto3.Session(**session_arguments(s))
         config = Config(
             connect_timeout=min(2.0, s.backend_timeout),
             # Reads are bounded per call in `call` (short for requests, long for bulk scans).

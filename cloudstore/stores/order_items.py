@@ -18,6 +18,7 @@ from cloudstore.domain.orders import (
     ShippingAddress,
     StatusChange,
 )
+from cloudstore.domain.payments import Payment
 from cloudstore.stores.dynamo import from_item, to_item
 
 # Every order item holds this in `order_list`, the all-orders GSI's partition key.
@@ -25,7 +26,7 @@ ORDER_LIST = "ALL"
 
 
 def order_item(order: Order) -> dict[str, dict]:
-    return to_item({**order.as_dict(), "order_list": ORDER_LIST})
+    return to_item({**order.stored(), "order_list": ORDER_LIST})
 
 
 def order_from_item(item: dict) -> Order:
@@ -42,10 +43,15 @@ def order_from_item(item: dict) -> Order:
         currency=str(values.get("currency", "")),
         shipping_address=ShippingAddress.from_mapping(values.get("shipping_address", {})),
         status=values["status"],
-        status_history=tuple(_change(entry) for entry in values.get("status_history", [])),
+        status_history=tuple(
+            StatusChange.from_stored(entry, values["user_id"])
+            for entry in values.get("status_history", [])
+        ),
         created_at=created_at,
         updated_at=str(values.get("updated_at", created_at)),
         idempotency_key=values.get("idempotency_key"),
+        expires_at=values.get("expires_at"),
+        payment=Payment.from_stored(values["payment"]) if values.get("payment") else None,
     )
 
 
@@ -71,10 +77,6 @@ def _line(values: Mapping[str, Any]) -> OrderLine:
         quantity=int(values.get("quantity", 0)),
         line_total=_money(values.get("line_total")),
     )
-
-
-def _change(values: Mapping[str, Any]) -> StatusChange:
-    return StatusChange(status=values["status"], at=values["at"], by=values["by"])
 
 
 def _money(value: object) -> Decimal:

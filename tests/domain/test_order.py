@@ -92,7 +92,7 @@ def test_a_placed_order_is_pending_and_priced_by_the_quote():
     ]
     assert (order["subtotal"], order["tax"], order["total_amount"]) == (2250, 248, 2498)
     assert order["status_history"] == [
-        {"status": PENDING, "at": order["created_at"], "by": "USR-1"}
+        {"status": PENDING, "at": order["created_at"], "by": "customer", "by_user_id": "USR-1"}
     ]
 
 

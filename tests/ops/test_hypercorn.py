@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from tests.helpers import BACKEND_VARIABLES, free_port, unique_email
-from tests.ops.test_deploy import HYPERCORN_BIND
+from tests.ops.test_deploy import HYPERCORN_BIND, NGINX_ACCESS_LOG
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -267,6 +267,7 @@ def nginx(server, tmp_path_factory):
         "server_name shop.example.com;": "server_name 127.0.0.1;",
         f"server {HYPERCORN_BIND};": f"server 127.0.0.1:{server.port};",
         "alias /opt/cloudstore/static/;": f"alias {ROOT}/static/;",
+        NGINX_ACCESS_LOG: f"access_log {workdir}/logs/access.log cloudstore_json;",
     }.items():
         assert conf.count(old) == 1, old
         conf = conf.replace(old, new)

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.helpers import DEPLOY, ROOT, free_port
-from tests.ops.test_deploy import NGINX, _nginx_wrapper
+from tests.ops.test_deploy import NGINX, NGINX_ACCESS_LOG, _nginx_wrapper
 
 CONF = (DEPLOY / "nginx.conf").read_text()
 SHOP = "shop.example.com"
@@ -59,8 +59,9 @@ class Upstream(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def nginx(tmp_path):
+def _start_nginx(tmp_path, access_log: str | None = None):
+    """nginx with the installed server block on a free port, before a stub upstream;
+    `access_log` replaces the test wrapper's `access_log off;` (a whole directive)."""
     if NGINX is None:
         pytest.skip("nginx not installed (CI installs it: apt-get install -y nginx)")
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
@@ -70,9 +71,12 @@ def nginx(tmp_path):
         CONF.replace("listen 80", f"listen 127.0.0.1:{port}")
         .replace("server 127.0.0.1:5000;", f"server 127.0.0.1:{upstream.server_port};")
         .replace("alias /opt/cloudstore/static/;", f"alias {ROOT}/static/;")
+        .replace(NGINX_ACCESS_LOG, "access_log off;")
     )
     (tmp_path / "cloudstore.conf").write_text(conf)
     wrapper = _nginx_wrapper(tmp_path, tmp_path / "cloudstore.conf")
+    if access_log:
+        wrapper.write_text(wrapper.read_text().replace("access_log off;", access_log))
     if os.geteuid() == 0:  # workers as root too, so they may read the checkout's static/
         wrapper.write_text("user root;\n" + wrapper.read_text())
     process = subprocess.Popen(
@@ -86,10 +90,20 @@ def nginx(tmp_path):
             break
         except OSError:
             time.sleep(0.05)
+
+    def stop() -> None:
+        process.terminate()
+        process.wait(timeout=10)
+        upstream.shutdown()
+
+    return port, stop
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    port, stop = _start_nginx(tmp_path)
     yield port
-    process.terminate()
-    process.wait(timeout=10)
-    upstream.shutdown()
+    stop()
 
 
 def request(port: int, method: str, path: str, host: str = SHOP) -> int:
@@ -122,3 +136,26 @@ def test_nginx_does_not_serve_licences_from_static(nginx, path):
 
 def test_nginx_serves_browser_files_from_static(nginx):
     assert request(nginx, "GET", "/static/vendor/htmx/htmx.min.js") == 200
+
+
+def test_the_reset_path_has_no_access_log():
+    block = re.search(r"location = /reset-password \{(.*?)\}", CONF, re.S)
+    assert block and "access_log off;" in block.group(1)
+    assert "proxy_pass http://cloudstore_app;" in block.group(1)
+
+
+def test_nginx_never_logs_a_reset_links_token(tmp_path):
+    """With the usual `combined` access log switched on for the whole server, requests for
+    other paths are logged with their query strings, the reset page's never."""
+    log = tmp_path / "logs" / "access.log"
+    port, stop = _start_nginx(tmp_path, f"access_log {log} combined;")
+    try:
+        secret = "t0ken-that-must-stay-secret"
+        assert request(port, "GET", f"/reset-password?token={secret}") == 200
+        assert request(port, "POST", f"/reset-password?token={secret}") == 200
+        assert request(port, "GET", "/login?after=reset") == 200
+    finally:
+        stop()  # nginx has written every line once it has stopped
+    text = log.read_text()
+    assert "GET /login?after=reset HTTP/1.1" in text
+    assert secret not in text and "/reset-password" not in text

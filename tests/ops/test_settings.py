@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from cloudstore import create_app
 from cloudstore.embedded import Runtime, write_runtime
@@ -99,9 +100,14 @@ def test_rds_settings_make_a_quoted_connection_string():
             "RDS_PASSWORD": "p@ss word",
         }
     )
-    assert settings.postgres_conninfo() == (
-        "postgresql://shopper:p%40ss%20word@db.example.internal:6543/shop"
-    )
+    assert conninfo_to_dict(settings.postgres_conninfo()) == {
+        "host": "db.example.internal",
+        "port": "6543",
+        "dbname": "shop",
+        "user": "shopper",
+        "password": "p@ss word",
+        "sslmode": "prefer",
+    }
 
 
 def test_blank_variables_count_as_unset():

@@ -21,7 +21,14 @@ from cloudstore.domain.order_search import (
     OrderFilters,
     parse_filters,
 )
-from cloudstore.domain.orders import CANCELLED, PENDING, STATUSES, TRANSITIONS, Order
+from cloudstore.domain.orders import (
+    CANCELLED,
+    PENDING,
+    STATUSES,
+    SYSTEM_ONLY,
+    TRANSITIONS,
+    Order,
+)
 from cloudstore.domain.shop_time import SHOP_TZ
 from cloudstore.shop import order_search
 from cloudstore.shop import orders as order_use_cases
@@ -51,7 +58,7 @@ ACTION_LABELS = {
 def next_statuses(status: str) -> list[str]:
     """The statuses an order may move to next, in lifecycle order."""
     allowed = TRANSITIONS.get(status, frozenset())
-    return [s for s in STATUSES if s in allowed]
+    return [s for s in STATUSES if s in allowed and s not in SYSTEM_ONLY]
 
 
 # The status filter's words, where they differ from the status's own label.

@@ -4,7 +4,16 @@ from quart import Blueprint, Response, request
 from quart_schema import document_response, security_scheme, validate_request
 
 from cloudstore.shop import accounts
-from cloudstore.web.api.models import ErrorOut, LoginBody, RegisterBody, SessionOut, UserEnvelope
+from cloudstore.web.api.models import (
+    ErrorOut,
+    LoginBody,
+    MessageOut,
+    PasswordResetBody,
+    PasswordResetConfirmBody,
+    RegisterBody,
+    SessionOut,
+    UserEnvelope,
+)
 from cloudstore.web.envelope import ok
 from cloudstore.web.session import (
     backends,
@@ -84,3 +93,32 @@ async def logout_all():
     user = await current_user()
     await accounts.logout_everywhere(backends(), user.user_id)
     return _signed_out()
+
+
+RESET_REQUESTED = "if an account has this email, a link to reset its password is on its way"
+RESET_DONE = "your password is changed; log in with it (every session of the account ended)"
+
+
+@bp.post("/password-reset")
+@validate_request(PasswordResetBody)
+@document_response(MessageOut, 202)
+@document_response(ErrorOut, 400)
+@document_response(ErrorOut, 429)
+async def password_reset(data: PasswordResetBody):
+    """Mail a one-time link to reset the password (valid an hour). Always 202, whether or
+    not an account has the email; 429 past RESET_LIMIT for this client."""
+    await accounts.request_password_reset(
+        backends(), email=data.email, client_ip=request.remote_addr
+    )
+    return ok(202, message=RESET_REQUESTED)
+
+
+@bp.post("/password-reset/confirm")
+@validate_request(PasswordResetConfirmBody)
+@document_response(MessageOut, 200)
+@document_response(ErrorOut, 400)
+async def password_reset_confirm(data: PasswordResetConfirmBody):
+    """Set a new password with the token of a reset link. The link is used up, and every
+    session of the account ends. 400 for an invalid, used or expired token."""
+    await accounts.reset_password(backends(), token=data.token, password=data.password)
+    return ok(message=RESET_DONE)

@@ -171,6 +171,16 @@ class PasswordChangeBody(Body):
     ]
 
 
+class PasswordResetBody(Body):
+    email: Annotated[Text, StringConstraints(max_length=254)]
+
+
+class PasswordResetConfirmBody(Body):
+    token: Annotated[StrictStr, StringConstraints(max_length=128, pattern=r"^[A-Za-z0-9_-]*$")]
+    # The password rules themselves are the shop's (auth.check_password_rules).
+    password: Annotated[StrictStr, StringConstraints(max_length=1024, pattern=NO_CONTROL)]
+
+
 class TokenOut(BaseModel):
     success: bool
     token: str
@@ -371,6 +381,20 @@ class StatusChange(BaseModel):
     status: str
     at: str
     by: str
+    by_user_id: str | None = None
+    reason: str | None = None
+
+
+class PaymentOut(BaseModel):
+    provider: str
+    status: str
+    amount: int
+    expires_at: str
+    instructions: list[dict] | None = None
+    redirect_url: str | None = None
+    reference: str | None = None
+    paid_at: str | None = None
+    events: list[dict] | None = None
 
 
 class OrderOut(BaseModel):
@@ -387,6 +411,8 @@ class OrderOut(BaseModel):
     status_history: list[StatusChange]
     created_at: str
     updated_at: str
+    expires_at: str | None = None
+    payment: PaymentOut | None = None
 
 
 class OrderEnvelope(BaseModel):

@@ -250,3 +250,82 @@ async def profile_post():
             password_form=forms.Form(),
         )
     return notify(go(url_for("pages.account.profile")), toast["text"])
+
+
+# --- Forgot password --------------------------------------------------------------------------
+
+# The reset page's address holds the token: no request from it may carry that address on.
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+MAX_TOKEN_CHARS = 128
+
+
+@bp.get("/forgot-password")
+async def forgot_password():
+    return await page("forgot_password.html", ["content"], form=forms.Form(), sent=False)
+
+
+@bp.post("/forgot-password")
+async def forgot_password_post():
+    """Mail a reset link; the answer is the same whether or not the email has an account."""
+    form = forms.reset_request_form(await request.form)
+    if form.ok:
+        try:
+            await accounts.request_password_reset(
+                backends(), email=form.values["email"], client_ip=request.remote_addr
+            )
+        except DomainError as error:
+            form.message = _refusal(error)
+        else:
+            return await page("forgot_password.html", ["forgot_form"], form=form, sent=True)
+    return await page("forgot_password.html", ["forgot_form"], status=422, form=form, sent=False)
+
+
+async def _reset_page(token: str, form: forms.Form, *, valid: bool, status: int = 200):
+    return await page(
+        "reset_password.html",
+        ["reset_form"] if request.method == "POST" else ["content"],
+        status=status,
+        headers=NO_REFERRER,
+        form=form,
+        token=token,
+        valid=valid,
+    )
+
+
+async def _token_valid(token: str) -> bool:
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        return False
+    try:
+        await accounts.check_reset_token(backends(), token)
+    except DomainError as error:
+        if error.code != ErrorCode.RESET_TOKEN_INVALID:
+            raise
+        return False
+    return True
+
+
+@bp.get("/reset-password")
+async def reset_password():
+    """The form for a new password, from the link in the reset mail (`?token=`)."""
+    token = request.args.get("token", "")
+    return await _reset_page(token, forms.Form(), valid=await _token_valid(token))
+
+
+@bp.post("/reset-password")
+async def reset_password_post():
+    data = await request.form
+    token = str(data.get("token", ""))[:MAX_TOKEN_CHARS]
+    form = forms.password_reset_form(data)
+    if not form.ok:
+        return await _reset_page(token, form, valid=True, status=422)
+    try:
+        await accounts.reset_password(backends(), token=token, password=str(data["password"]))
+    except DomainError as error:
+        if error.code == ErrorCode.RESET_TOKEN_INVALID:
+            return await _reset_page(token, form, valid=False, status=422)
+        if error.status != 400:
+            raise
+        form.errors["password"] = error.sentence()
+        return await _reset_page(token, form, valid=True, status=422)
+    response = go(url_for("pages.account.login"))
+    return notify(response, "Your password is changed. Log in with your new password.")

@@ -111,3 +111,26 @@ def password_change_form(data: Mapping[str, str]) -> Form:
     if new_password and str(data.get("new_password_confirm", "")) != new_password:
         form.errors["new_password_confirm"] = "The passwords do not match."  # noqa: S105
     return form
+
+
+def reset_request_form(data: Mapping[str, str]) -> Form:
+    """The forgot-password form: one email address."""
+    form = Form(values={"email": _text(data, "email")})
+    try:
+        form.values["email"] = normalize_email(form.values["email"])
+    except InvalidInput:
+        form.errors["email"] = format_page_message("email")
+    return form
+
+
+def password_reset_form(data: Mapping[str, str]) -> Form:
+    """A new password and its confirmation (never echoed); the token rides along."""
+    form = Form()
+    password = str(data.get("password", ""))
+    try:
+        check_password_rules(password)
+    except InvalidInput as error:
+        form.errors["password"] = _capitalized(error)
+    if password and str(data.get("password_confirm", "")) != password:
+        form.errors["password_confirm"] = "The passwords do not match."  # noqa: S105
+    return form
