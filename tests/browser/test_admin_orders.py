@@ -40,6 +40,7 @@ def test_admin_finds_a_customer_by_name_and_sees_their_orders(page, admin):  # n
 
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Customers").click()
     expect(page.get_by_role("heading", name="Customers", exact=True)).to_be_visible()
+    page.wait_for_load_state("load")  # htmx set up before typing
     page.get_by_label("Name or email").fill(f"permata{tag}")
     # htmx swaps the results in as you type; the URL follows.
     results = page.locator("#customer-results")
@@ -61,6 +62,8 @@ def test_admin_searches_orders_by_email_filters_by_status_and_exports(page, admi
     customer_with_an_order(page, "Someone Else")
 
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Orders").click()
+    expect(page).to_have_url(re.compile(r"/admin/orders$"))
+    page.wait_for_load_state("load")  # htmx set up before typing
     page.get_by_label("Order id or customer email").fill(email)
     results = page.locator("#order-results")
     expect(results.locator("tr.order-line")).to_have_count(1)
