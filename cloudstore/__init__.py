@@ -52,12 +52,16 @@ def create_app(settings: Settings | None = None) -> Quart:
     backends = Backends.from_settings(settings)
     app.extensions["cloudstore"] = backends
 
+    from cloudstore.shop import order_expiry
+
     @app.before_serving
     async def open_backends() -> None:
         await backends.open()
+        app.extensions["cloudstore_sweeper"] = order_expiry.start_sweeper(backends)
 
     @app.after_serving
     async def close_backends() -> None:
+        await order_expiry.stop_sweeper(app.extensions.pop("cloudstore_sweeper", None))
         await backends.close()
 
     from cloudstore.web import admin, api, health, pages

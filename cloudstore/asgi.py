@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import signal
 
-from cloudstore import create_app
+from cloudstore import create_app, graceful
 from cloudstore.lifeline import die_with_parent
 
 
@@ -40,4 +40,5 @@ def _finish_in_flight_on_sigterm() -> None:
 
 
 _finish_in_flight_on_sigterm()
+graceful.install()  # shutdown closes kept-alive connections without resetting them
 app = create_app()

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from cloudstore.auth import PasswordHasher, TokenService
 from cloudstore.domain.errors import BackendUnavailable
+from cloudstore.payments import PaymentProvider, provider_for
 from cloudstore.settings import Settings
 from cloudstore.shop.throttle import LoginThrottle
 from cloudstore.stores.carts import CartStore
@@ -44,6 +45,8 @@ class Backends:
     login_throttle: LoginThrottle
     mail: MailQueue
     password_resets: PasswordResetStore
+    # The payment provider (PAYMENT_PROVIDER); Midtrans's HTTP client opens and closes here.
+    payments: PaymentProvider
     user_cache: UserCache = field(default_factory=UserCache)
     session_cache: SessionCache = field(default_factory=SessionCache)
     _hasher: PasswordHasher | None = field(default=None, repr=False)
@@ -81,6 +84,7 @@ class Backends:
             ),
             mail=MailQueue(transport_for(settings)),
             password_resets=PasswordResetStore(postgres),
+            payments=provider_for(settings),
         )
 
     @property
@@ -102,6 +106,7 @@ class Backends:
         )
         await self.dynamo.open()
         await self.postgres.open()
+        await self.payments.open()
         if not await self._set_up_dynamodb():
             self._setup_task = asyncio.create_task(self._retry_setup())
         self.catalog.start_refresher()
@@ -124,8 +129,11 @@ class Backends:
         if self._setup_task is not None:
             self._setup_task.cancel()
         await self.mail.stop()  # first: order mail still looks its customer up
+        if self.session_cache.writer is not None:
+            self.session_cache.writer.cancel()
         await self.catalog.stop_refresher()
         await self.dynamo.close()
         await self.postgres.close()
+        await self.payments.close()
         if self._hasher is not None:
             self._hasher.close()

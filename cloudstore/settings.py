@@ -20,9 +20,20 @@ from email import policy as email_policy
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 from psycopg.conninfo import make_conninfo
+
+from cloudstore.domain.payments import (
+    BANK_TRANSFER,
+    DEFAULT_PAYMENT_WINDOW_SECONDS,
+    MIDTRANS,
+    MIN_PAYMENT_WINDOW_SECONDS,
+    PROVIDERS,
+    BankAccount,
+    parse_bank_accounts,
+)
 
 _T = TypeVar("_T")
 
@@ -30,6 +41,10 @@ DEFAULT_CATEGORIES = ("compute", "storage", "database", "networking")
 DYNAMODB_MODES = ("auto", "aws", "local")
 # libpq's sslmode values (https://www.postgresql.org/docs/current/libpq-ssl.html).
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# An example account: replace it with the shop's own (BANK_TRANSFER_ACCOUNTS).
+DEFAULT_BANK_ACCOUNTS = "BCA 1234567890 a.n. PT Cloud Store"
+MIDTRANS_SANDBOX_SNAP_URL = "https://app.sandbox.midtrans.com/snap/v1/transactions"
+MIDTRANS_SANDBOX_API_URL = "https://api.sandbox.midtrans.com"
 
 
 class SettingsError(ValueError):
@@ -154,6 +169,19 @@ class Settings:
     mail_from: str = DEFAULT_MAIL_FROM
     # smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465.
     smtp_url: str | None = None
+    # How orders are paid: `bank_transfer` (the zero-config one) or `midtrans`.
+    payment_provider: str = BANK_TRANSFER
+    # Accounts shoppers may transfer to, `;`-separated: `BANK NUMBER a.n. NAME`.
+    bank_transfer_accounts: str = DEFAULT_BANK_ACCOUNTS
+    # Seconds an order may stay unpaid before it expires (its stock goes back).
+    payment_window_seconds: int = DEFAULT_PAYMENT_WINDOW_SECONDS
+    # Seconds between each worker's sweeps for expired orders (0: no sweeping in this process).
+    order_sweep_seconds: float = 60.0
+    midtrans_server_key: str | None = None
+    midtrans_snap_url: str = MIDTRANS_SANDBOX_SNAP_URL
+    midtrans_api_url: str = MIDTRANS_SANDBOX_API_URL
+    # The IANA zone every page and mail shows times in (they are stored in UTC).
+    shop_timezone: str = "Asia/Jakarta"
 
     def __post_init__(self) -> None:
         # Overrides may give limits as text ("100/minute"), as the environment does.
@@ -171,6 +199,11 @@ class Settings:
     # The shop's one absolute base URL (https://shop.example.com): links in mail and payment
     # callbacks; the only host a redirect may name. Unset: redirects are relative.
     public_url: str | None = None
+
+    @property
+    def bank_accounts(self) -> tuple[BankAccount, ...]:
+        """BANK_TRANSFER_ACCOUNTS, parsed (validated at startup)."""
+        return parse_bank_accounts(self.bank_transfer_accounts)
 
     @property
     def login_client_limit(self) -> RateLimit:
@@ -347,6 +380,16 @@ class Settings:
             mail_backend=(get("MAIL_BACKEND") or "outbox").lower(),
             mail_from=get("MAIL_FROM") or DEFAULT_MAIL_FROM,
             smtp_url=get("SMTP_URL"),
+            payment_provider=(get("PAYMENT_PROVIDER") or BANK_TRANSFER).lower(),
+            bank_transfer_accounts=get("BANK_TRANSFER_ACCOUNTS") or DEFAULT_BANK_ACCOUNTS,
+            payment_window_seconds=number(
+                "PAYMENT_WINDOW_SECONDS", int, DEFAULT_PAYMENT_WINDOW_SECONDS
+            ),
+            order_sweep_seconds=number("ORDER_SWEEP_SECONDS", float, 60.0),
+            midtrans_server_key=get("MIDTRANS_SERVER_KEY"),
+            midtrans_snap_url=get("MIDTRANS_SNAP_URL") or MIDTRANS_SANDBOX_SNAP_URL,
+            midtrans_api_url=(get("MIDTRANS_API_URL") or MIDTRANS_SANDBOX_API_URL).rstrip("/"),
+            shop_timezone=get("SHOP_TIMEZONE") or "Asia/Jakarta",
         )
 
     def validate(self) -> Settings:
@@ -379,6 +422,11 @@ class Settings:
                 f"RDS_SSLROOTCERT: no such file {root!r} (the RDS CA bundle, "
                 "e.g. /etc/cloudstore/rds-global-bundle.pem)"
             )
+        if not _known_time_zone(self.shop_timezone):
+            raise SettingsError(
+                f"SHOP_TIMEZONE must be an IANA time zone such as Asia/Jakarta, "
+                f"got {self.shop_timezone!r}"
+            )
         for entry in self.forwarded_allow_ips:
             if entry != "*":
                 try:
@@ -390,6 +438,7 @@ class Settings:
         if self.public_url:
             _check_public_url(self.public_url)
         self._check_mail()
+        self._validate_payments()
         external = () if self.jwt_secret_key else self.external_backends()
         if external:
             raise SettingsError(
@@ -424,6 +473,40 @@ class Settings:
             )
         if self.mail_backend == "smtp":
             parse_smtp_url(self.smtp_url)
+
+    def _validate_payments(self) -> None:
+        if self.payment_provider not in PROVIDERS:
+            raise SettingsError(
+                f"PAYMENT_PROVIDER must be one of {', '.join(PROVIDERS)}, "
+                f"got {self.payment_provider!r}"
+            )
+        try:
+            accounts = self.bank_accounts
+        except ValueError as error:
+            raise SettingsError(f"BANK_TRANSFER_ACCOUNTS: {error}") from None
+        if self.payment_provider == BANK_TRANSFER and not accounts:
+            raise SettingsError("BANK_TRANSFER_ACCOUNTS must name at least one account")
+        if self.payment_window_seconds < MIN_PAYMENT_WINDOW_SECONDS:
+            raise SettingsError(
+                f"PAYMENT_WINDOW_SECONDS must be at least {MIN_PAYMENT_WINDOW_SECONDS}"
+            )
+        if self.order_sweep_seconds < 0:
+            raise SettingsError("ORDER_SWEEP_SECONDS must be zero (no sweeping) or more")
+        for name in ("midtrans_snap_url", "midtrans_api_url"):
+            parts = urlsplit(getattr(self, name))
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise SettingsError(f"{name.upper()} must be an http(s) URL")
+        if self.payment_provider == MIDTRANS:
+            if not self.midtrans_server_key:
+                raise SettingsError(
+                    "PAYMENT_PROVIDER=midtrans needs MIDTRANS_SERVER_KEY (Midtrans dashboard: "
+                    "Settings > Access Keys)"
+                )
+            if not self.public_url:
+                raise SettingsError(
+                    "PAYMENT_PROVIDER=midtrans needs PUBLIC_URL (Midtrans sends shoppers and "
+                    "notifications back to it)"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +559,14 @@ def parse_mail_address(text: str) -> tuple[str, str] | None:
     if not address.username or not address.domain:
         return None
     return address.display_name, address.addr_spec
+
+
+def _known_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _check_public_url(url: str) -> None:

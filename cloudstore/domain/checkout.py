@@ -26,6 +26,13 @@ from cloudstore.domain.orders import (
     history_entry,
     new_order_id,
 )
+from cloudstore.domain.payments import (
+    BANK_TRANSFER,
+    DEFAULT_PAYMENT_WINDOW_SECONDS,
+    BankAccount,
+    Payment,
+    window_end,
+)
 from cloudstore.domain.pricing import Quote, price_cart
 from cloudstore.domain.seen import SeenQuote, differences
 
@@ -98,6 +105,15 @@ class CheckoutPlan:
     record_key: str  # the key the record is written under: the client's, or the server's
     fingerprint: str  # of the request, kept on the record
     max_pending: int
+    # How the order is paid: the provider, and (bank transfers) the accounts shown.
+    payment_provider: str = BANK_TRANSFER
+    bank_accounts: tuple[BankAccount, ...] = ()
+    # Seconds the order may stay unpaid (PAYMENT_WINDOW_SECONDS).
+    payment_window: int = DEFAULT_PAYMENT_WINDOW_SECONDS
+
+    @property
+    def expires_at(self) -> str:
+        return window_end(self.created_at, self.payment_window)
 
     def order(self, currency: str) -> Order:
         """The order this plan places: pending, priced as the quote says."""
@@ -116,6 +132,13 @@ class CheckoutPlan:
             created_at=self.created_at,
             updated_at=self.created_at,
             idempotency_key=self.idempotency_key,
+            expires_at=self.expires_at,
+            payment=Payment(
+                provider=self.payment_provider,
+                amount=self.quote.total,
+                expires_at=self.expires_at,
+                accounts=self.bank_accounts if self.payment_provider == BANK_TRANSFER else (),
+            ),
         )
 
 
@@ -132,6 +155,9 @@ def plan_checkout(
     client_total: Decimal | None = None,
     idempotency_key: str | None = None,
     seen: SeenQuote | None = None,
+    payment_provider: str = BANK_TRANSFER,
+    bank_accounts: Sequence[BankAccount] = (),
+    payment_window: int = DEFAULT_PAYMENT_WINDOW_SECONDS,
 ) -> CheckoutPlan:
     """`seen` is what the checkout page showed: any difference from the fresh quote is a
     409 (`NotAsSeen`) listing the changes, so the page never charges what it did not show.
@@ -191,4 +217,7 @@ def plan_checkout(
         record_key=record_key or idempotency_key or server_key(),
         fingerprint=fingerprint,
         max_pending=max_pending,
+        payment_provider=payment_provider,
+        bank_accounts=tuple(bank_accounts),
+        payment_window=payment_window,
     )

@@ -51,6 +51,10 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     NOT_CANCELLABLE = "not_cancellable"
     ORDER_CHANGED = "order_changed"
+    STATUS_SYSTEM_ONLY = "status_system_only"
+    # Payments.
+    PAYMENT_SIGNATURE_INVALID = "payment_signature_invalid"
+    PAYMENT_AMOUNT_MISMATCH = "payment_amount_mismatch"
 
 
 class DomainError(Exception):

@@ -81,6 +81,11 @@ def new_order_id() -> str:
     return f"{ORDER_PREFIX}{ULID()}"
 
 
+def restores_stock(new: str) -> bool:
+    """An order that ends unpaid (cancelled, expired) puts its stock back."""
+    return new in (CANCELLED, EXPIRED)
+
+
 def leaves_pending(current: str, new: str) -> bool:
     """An order stops counting against the customer's open-orders limit (paid, cancelled,
     or any later exit from pending)."""

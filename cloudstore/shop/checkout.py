@@ -10,6 +10,7 @@ gets BACKEND_TIMEOUT seconds, settling at most as long again.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,8 @@ from cloudstore.domain.orders import Order
 from cloudstore.domain.pricing import Quote
 from cloudstore.shop import mail
 from cloudstore.shop.carts import saved_lines
+from cloudstore.shop.payments import ensure_payment_link
+from cloudstore.stores.catalog import StockRead
 from cloudstore.stores.orders import KeyTaken, PlacedOrder, StockMoved
 
 # Stock or a price can move between our read and the transaction; re-plan this many times.
@@ -84,6 +87,7 @@ async def place_order(
         line.product_id for line in (seen.lines if seen else ())
     ]
     for _ in range(PLAN_ATTEMPTS):
+        read = backends.catalog.stock_read(wanted)
         products = await backends.catalog.fetch_many(wanted)
         try:
             plan = plan_checkout(
@@ -98,6 +102,9 @@ async def place_order(
                 client_total=client_total,
                 idempotency_key=idempotency_key,
                 seen=seen,
+                payment_provider=settings.payment_provider,
+                bank_accounts=settings.bank_accounts,
+                payment_window=settings.payment_window_seconds,
             )
         except DomainError:
             # A retry of an order that went through gets that order, even if the stock it
@@ -114,15 +121,23 @@ async def place_order(
         if placed is None:
             continue  # only voided attempts under this key: plan again with a new order id
         if not placed.replayed:
-            backends.catalog.apply_stock_changes(
-                {
-                    line.product.product_id: line.product.stock - line.quantity
-                    for line in plan.quote.lines
-                }
-            )
-            mail.notify(backends, placed.order)
-        return placed
+            await _show_stock_sold(backends, read, plan)
+        # Midtrans: its payment page, if it answers within a few seconds (else the order
+        # page asks again); the order stands either way.
+        order = await ensure_payment_link(backends, placed.order)
+        if not placed.replayed:
+            mail.notify(backends, order)
+        return placed if order is placed.order else replace(placed, order=order)
     raise PriceChanged("prices or stock changed while placing the order; please review it")
+
+
+async def _show_stock_sold(backends: Backends, read: StockRead, plan: CheckoutPlan) -> None:
+    """This worker's catalog shows at once the stock the sale left, even when other checkouts
+    on this worker sold the same products concurrently (`CatalogStore.record_sale`)."""
+    await backends.catalog.record_sale(
+        read,
+        {line.product.product_id: line.product.stock - line.quantity for line in plan.quote.lines},
+    )
 
 
 async def _write(backends: Backends, plan: CheckoutPlan) -> PlacedOrder | None:

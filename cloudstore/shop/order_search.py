@@ -11,6 +11,8 @@ import io
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from cloudstore.backends import Backends
 from cloudstore.domain.accounts import User
@@ -47,6 +49,16 @@ CSV_COLUMNS = (
 )
 
 
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def shop_zone(backends: Backends) -> tzinfo:
+    """The shop's time zone (`SHOP_TIMEZONE`): the date filters' days are its days."""
+    return _zone(backends.settings.shop_timezone)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderPage:
     orders: list[Order]
@@ -61,13 +73,15 @@ async def search(
     backends: Backends,
     filters: OrderFilters,
     *,
-    zone: tzinfo,
     limit: int,
     cursor: str | None = None,
     restart_on_bad_cursor: bool = False,
     with_people: bool = True,
+    zone: tzinfo | None = None,
 ) -> OrderPage:
-    """One page of the orders matching `filters` (dates are days in `zone`)."""
+    """One page of the orders matching `filters` (dates are days in `zone`, by default the
+    shop's)."""
+    zone = zone or shop_zone(backends)
     try:
         orders, next_cursor = await _find(backends, filters, zone, limit, cursor)
     except InvalidInput as error:
@@ -146,12 +160,17 @@ def csv_row(order: Order, customer: User | None) -> list[object]:
 
 
 async def export_csv(
-    backends: Backends, filters: OrderFilters, *, zone: tzinfo, max_rows: int = EXPORT_MAX_ROWS
+    backends: Backends,
+    filters: OrderFilters,
+    *,
+    max_rows: int = EXPORT_MAX_ROWS,
+    zone: tzinfo | None = None,
 ) -> AsyncIterator[str]:
     """The orders matching `filters` as CSV text, in pieces as they are read: a UTF-8 BOM
     (so spreadsheets read the names right), a header line, then a line per order, at most
     `max_rows`. Amounts are whole rupiah as bare integers; a text cell a spreadsheet would
     take for a formula starts with `'`."""
+    zone = zone or shop_zone(backends)
     yield BOM + _csv_line(CSV_COLUMNS)
     cursor: str | None = None
     written = 0

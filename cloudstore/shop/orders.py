@@ -18,13 +18,17 @@ from cloudstore.domain.orders import (
     BY_ADMIN,
     BY_CUSTOMER,
     CANCELLED,
+    PAID,
     PENDING,
+    SYSTEM_ONLY,
     Order,
     OrderSummary,
     check_transition,
     history_entry,
     leaves_pending,
+    restores_stock,
 )
+from cloudstore.domain.payments import BANK_TRANSFER, Payment, transfer_reference
 from cloudstore.shop import audit, mail
 from cloudstore.stores.orders import StockMoved
 
@@ -104,11 +108,16 @@ async def change_status(
     by: str,
     by_user_id: str | None = None,
     reason: str | None = None,
+    *,
+    payment: Payment | None = None,
+    at: str | None = None,
 ) -> Order:
-    """Move `order` to `new_status` on behalf of `by` (one of the `ACTORS`)."""
+    """Move `order` to `new_status` on behalf of `by` (one of the `ACTORS`), at `at` (now).
+    `payment` is the order's payment after the change (a confirmation, a provider's event),
+    written in the same conditional update."""
     check_transition(order.status, new_status)
-    entry = history_entry(new_status, utc_now_iso(), by, by_user_id, reason)
-    quantities = order.quantities() if new_status == CANCELLED else {}
+    entry = history_entry(new_status, at or utc_now_iso(), by, by_user_id, reason)
+    quantities = order.quantities() if restores_stock(new_status) else {}
     for _ in range(ATTEMPTS):
         # Restock under each product's current key: it may have changed category since.
         current = await backends.catalog.fetch_many(quantities) if quantities else {}
@@ -128,6 +137,7 @@ async def change_status(
                 restock,
                 extra_actions=extra,
                 leaves_pending=leaves_pending(order.status, new_status),
+                payment=payment,
             )
         except StockMoved:
             continue
@@ -155,13 +165,39 @@ async def cancel_own_order(backends: Backends, user_id: str, order_id: str) -> O
 
 
 async def admin_set_status(
-    backends: Backends, admin_id: str, order_id: str, new_status: str
+    backends: Backends,
+    admin_id: str,
+    order_id: str,
+    new_status: str,
+    reference: str | None = None,
 ) -> tuple[Order, Order]:
-    """An admin moves an order along its lifecycle; audited with the status before/after."""
-    order = await backends.orders.find(order_id)
-    if order is None:
-        raise _not_found()
-    updated = await change_status(backends, order, new_status, by=BY_ADMIN, by_user_id=admin_id)
+    """An admin moves an order along its lifecycle; audited with the status before/after.
+    Marking a pending order paid records the payment's `reference` (required for bank
+    transfers: the transfer's reference) and when. `expired` is the shop's alone (400)."""
+    if new_status in SYSTEM_ONLY:
+        raise InvalidInput(
+            f"only the shop itself sets an order {new_status}",
+            code=ErrorCode.STATUS_SYSTEM_ONLY,
+            field="status",
+        )
+    order = await find_any(backends, order_id)
+    payment, reason = None, None
+    if new_status == PAID and order.status == PENDING:
+        provider = order.payment.provider if order.payment else None
+        checked = transfer_reference(reference, required=provider == BANK_TRANSFER)
+        if order.payment is not None:
+            payment = order.payment.confirmed(checked, utc_now_iso())
+        elif checked:  # placed before payments were recorded: the history keeps it
+            reason = f"payment reference {checked}"
+    updated = await change_status(
+        backends,
+        order,
+        new_status,
+        by=BY_ADMIN,
+        by_user_id=admin_id,
+        reason=reason,
+        payment=payment,
+    )
     audit.record(
         admin_id,
         "set_order_status",

@@ -4,11 +4,16 @@ Every check of a token asks PostgreSQL about its session at most every `RECHECK_
 worker, so a logout, a disabled account or a new role reaches every worker within that time.
 While PostgreSQL is down a worker keeps trusting what it last learnt of a session for at
 most `TRUST_WHILE_DOWN`, then answers 503; sessions it ends meanwhile stay ended here, and
-are written to PostgreSQL once it answers again.
+are written to PostgreSQL once it answers again. That memory stands in for PostgreSQL only
+when it failed to answer: once a check found it down, checks use the memory without waiting
+for it until its probe (`stores/postgres.py`, every 0.5 s) finds it answering again; from
+then on every check asks it again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -21,6 +26,7 @@ from cloudstore.stores.sessions import Revocation
 
 log = logging.getLogger(__name__)
 SESSION_ENDED = "session has ended; please log in again"
+PENDING_RETRY_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,8 @@ async def user_for(backends: Backends, claims: TokenClaims) -> User:
         user = backends.user_cache.get(known.user_id) if known.user else None
         if known.user is None or user is not None:
             return _alive(known.user and user, claims)
+    if known is not None and backends.postgres.down and known.trusted_while_down(now):
+        return _alive(known.user, claims)  # no wait for a PostgreSQL known not to answer
     try:
         await _write_pending(backends)
         state = await backends.sessions.state(claims.session_id)
@@ -96,7 +104,19 @@ async def _revoke(backends: Backends, revocation: Revocation) -> None:
         await _apply(backends, revocation)
     except BackendUnavailable:
         log.warning("PostgreSQL unavailable: a logout is kept here and written when it returns")
-        backends.session_cache.pending.append(revocation)
+        cache = backends.session_cache
+        cache.pending.append(revocation)
+        if cache.writer is None or cache.writer.done():
+            cache.writer = asyncio.ensure_future(_write_pending_when_back(backends))
+
+
+async def _write_pending_when_back(backends: Backends) -> None:
+    """Write the logouts kept here as soon as PostgreSQL answers, requests or not, so the
+    other workers and instances learn of them."""
+    while backends.session_cache.pending:
+        await asyncio.sleep(PENDING_RETRY_SECONDS)
+        with contextlib.suppress(BackendUnavailable):
+            await _write_pending(backends)
 
 
 async def _apply(backends: Backends, revocation: Revocation) -> None:

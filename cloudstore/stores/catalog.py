@@ -20,6 +20,15 @@ at a time, so the log stays bounded however fast it grows). The worker that made
 applies it to its own snapshot at once. Checkout never trusts the snapshot: it re-reads price
 and stock consistently and conditions its transaction on both.
 
+Ordering. Reads of a product (the refresher's, a checkout's) may answer out of order, so each
+carries a sequence number taken when it started, and the snapshot keeps, per product, the
+number of what it shows: an older read never replaces a newer one (a refresher read that
+loses so is read again next tick). A sale made here (`record_sale`) shows the stock it left
+at once: the stock its own read saw minus what it sold, when no other sale of this worker
+committed and nothing else was shown for the product meanwhile; otherwise the product is
+read again (one consistent BatchGetItem), so concurrent checkouts on one worker never leave
+it showing a figure computed from a stale read.
+
 The log itself is `stores/catalog_changes.py`; the full Scan and a bulk load's plan are
 `stores/catalog_bulk.py`.
 
@@ -36,6 +45,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -69,12 +79,21 @@ from cloudstore.stores.product_items import (
     update_request,
 )
 
-__all__ = ["CatalogStore", "LoadCounts"]
+__all__ = ["CatalogStore", "LoadCounts", "StockRead"]
 
 log = logging.getLogger(__name__)
 
 # More changed products than this since the last poll: a full reload is cheaper.
 MAX_INCREMENTAL_CHANGES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class StockRead:
+    """The start of a consistent read a sale is planned on: per product, how many of this
+    worker's sales had committed by then, and the number of what the snapshot showed."""
+
+    sales: dict[str, int]
+    shown: dict[str, int]
 
 
 class CatalogStore:
@@ -102,6 +121,11 @@ class CatalogStore:
         self._initial: asyncio.Task | None = None
         self.full_reloads = 0
         self.incremental_refreshes = 0
+        self._reads = 0  # sequence numbers of reads and local writes, in the order they began
+        self._base_seq = 0  # the last full reload's
+        self._shown_seq: dict[str, int] = {}  # per product: the number of what the snapshot shows
+        self._sales: dict[str, int] = {}  # per product: this worker's committed sales
+        self._refetch: set[str] = set()  # read again at the next poll (a read that lost)
 
     # ---- the snapshot -------------------------------------------------------------------
 
@@ -133,7 +157,10 @@ class CatalogStore:
 
     async def _reload(self) -> None:
         started = time.time()
+        seq = self._next_seq()
         products = await scan_products(self.dynamo, self.table)
+        self._base_seq = seq
+        self._shown_seq.clear()
         self._index = CatalogIndex(
             products, version=(self._index.version + 1 if self._index else 0)
         )
@@ -195,7 +222,7 @@ class CatalogStore:
             fresh = [
                 (key, stamp, products) for key, stamp, products in entries if key not in self._seen
             ]
-            hints: dict[str, str | None] = {}
+            hints: dict[str, str | None] = dict.fromkeys(self._refetch)
             for *_, products in sorted(fresh, key=lambda e: e[0]):
                 for product_id, category in products:
                     hints[product_id] = category
@@ -203,11 +230,17 @@ class CatalogStore:
                 await self._reload()
                 return True
             if hints:
+                self._refetch.clear()
+                seq = self._next_seq()
                 found = await self.fetch_many(hints, categories=hints)
                 removed = [pid for pid in hints if pid not in found]
+                newer = self._newer(found, seq)
+                self._refetch.update(pid for pid in found if pid not in newer)
                 assert self._index is not None
                 self._index = self._index.apply(
-                    changed=found.values(), removed=removed, version=self._index.version + 1
+                    changed=[found[pid] for pid in newer],
+                    removed=removed,
+                    version=self._index.version + 1,
                 )
                 self.incremental_refreshes += 1
             for key, stamp, _products in fresh:
@@ -230,13 +263,72 @@ class CatalogStore:
     def _apply_locally(self, changed: Iterable[Product] = (), removed: Iterable[str] = ()) -> None:
         if self._index is None:
             return
+        changed = list(changed)
+        self._mark_shown((p.product_id for p in changed), self._next_seq())
         self._index = self._index.apply(changed=changed, removed=removed)
 
     def apply_stock_changes(self, stock_by_id: dict[str, int]) -> None:
         """Record stock moved by a checkout or cancellation in this worker's snapshot."""
         if self._index is None:
             return
+        self._mark_shown(stock_by_id, self._next_seq())
         self._index = self._index.with_stock(stock_by_id)
+
+    # ---- ordering reads, and this worker's own sales --------------------------------------
+
+    def _next_seq(self) -> int:
+        self._reads += 1
+        return self._reads
+
+    def _mark_shown(self, product_ids: Iterable[str], seq: int) -> None:
+        for product_id in product_ids:
+            self._shown_seq[product_id] = seq
+
+    def _newer(self, product_ids: Iterable[str], seq: int) -> set[str]:
+        """Those of `product_ids` for which a read numbered `seq` is newer than what the
+        snapshot shows; they are marked as showing it."""
+        newer = {pid for pid in product_ids if seq > self._shown_seq.get(pid, self._base_seq)}
+        self._mark_shown(newer, seq)
+        return newer
+
+    def stock_read(self, product_ids: Iterable[str]) -> StockRead:
+        """Call just before the consistent read a sale is planned on (`record_sale`)."""
+        ids = list(dict.fromkeys(product_ids))
+        return StockRead(
+            sales={pid: self._sales.get(pid, 0) for pid in ids},
+            shown={pid: self._shown_seq.get(pid, self._base_seq) for pid in ids},
+        )
+
+    async def record_sale(self, read: StockRead, stock_after: dict[str, int]) -> None:
+        """A sale planned on `read` committed, leaving `stock_after` if nothing else moved the
+        stock since: show that at once when it is certain (no other sale of this worker
+        committed and nothing else was shown for the product since `read` began), else read those
+        products again (consistently) and show what DynamoDB has now. Never raises for a
+        DynamoDB failure: the sale stands, and the change log corrects the figure."""
+        exact: dict[str, int] = {}
+        again: list[str] = []
+        for product_id, stock in stock_after.items():
+            sales = self._sales[product_id] = self._sales.get(product_id, 0) + 1
+            alone = sales == read.sales.get(product_id, 0) + 1
+            shown = self._shown_seq.get(product_id, self._base_seq)
+            if alone and shown == read.shown.get(product_id):
+                exact[product_id] = stock
+            else:
+                again.append(product_id)
+        if exact and self._index is not None:
+            self._mark_shown(exact, self._next_seq())
+            self._index = self._index.with_stock(exact)
+        if not again:
+            return
+        seq = self._next_seq()
+        try:
+            found = await self.fetch_many(again)
+        except BackendUnavailable:
+            self._refetch.update(again)
+            return
+        newer = self._newer(found, seq)
+        if newer and self._index is not None:
+            self._index = self._index.with_stock({pid: found[pid].stock for pid in newer})
 
     # ---- consistent reads, straight from DynamoDB ---------------------------------------
 

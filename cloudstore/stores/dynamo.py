@@ -139,15 +139,17 @@ class Dynamo:
         write: bool = False,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Call one DynamoDB operation within a deadline (retries included); `bulk` calls
-        (catalog scans, seeding) get a long one, request-path calls a short one, and a
-        caller may give its own `budget` (seconds). A `write` that fails without a definite answer
-        from DynamoDB raises `UnclearOutcome` (botocore may have sent it, even twice)."""
+        """Call one DynamoDB operation within a deadline, botocore's retries included:
+        `bulk` calls (catalog scans, seeding) get a long one; a request-path call gets
+        BACKEND_TIMEOUT in all (a hung DynamoDB answers 503 after that, not later); a caller
+        may give its own `budget` (seconds). A `write` that fails without a definite answer
+        from DynamoDB raises `UnclearOutcome` (botocore may have sent it, even twice): its
+        caller settles it within at most BACKEND_TIMEOUT more (`shop/checkout.py`)."""
         if self.client is None:
             raise BackendUnavailable("DynamoDB")
         method = getattr(self.client, operation)
         if budget is None:
-            budget = BULK_DEADLINE_SECONDS if bulk else self.settings.backend_timeout * 2 + 1
+            budget = BULK_DEADLINE_SECONDS if bulk else self.settings.backend_timeout
         failure = UnclearOutcome if write else BackendUnavailable
         try:
             return await asyncio.wait_for(method(**kwargs), timeout=max(budget, 0.001))

@@ -17,8 +17,8 @@ import asyncio
 import base64
 import json
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from botocore.exceptions import ClientError
@@ -27,7 +27,8 @@ from ulid import ULID
 from cloudstore.domain.checkout import CheckoutPlan, too_many_pending
 from cloudstore.domain.client_text import MAX_CURSOR_CHARS, bounded_json, unpadded_base64
 from cloudstore.domain.errors import BackendUnavailable, Conflict, ErrorCode, InvalidInput
-from cloudstore.domain.orders import ORDER_PREFIX, Order, OrderSummary, StatusChange
+from cloudstore.domain.orders import ORDER_PREFIX, PENDING, Order, OrderSummary, StatusChange
+from cloudstore.domain.payments import Payment, PaymentEvent
 from cloudstore.stores.dynamo import (
     ORDERS_BY_STATUS,
     ORDERS_BY_TIME,
@@ -45,6 +46,9 @@ from cloudstore.stores.order_items import (
 
 TRANSACTION_ATTEMPTS = 4
 PENDING_COUNTER = "COUNTER#pending_orders"
+# `payment` and `events` are fine names, but DynamoDB reserves many words: paths under the
+# payment go through placeholders.
+PAYMENT_NAMES = {"#pay": "payment", "#events": "events"}
 
 
 class StockMoved(Conflict):
@@ -445,11 +449,13 @@ class OrderStore:
         extra_actions: Sequence[dict] = (),
         *,
         leaves_pending: bool = False,
+        payment: Payment | None = None,
     ) -> Order:
         """Move an order to `entry.status`, conditioned on its current status, and put stock
         back (`restock`: product_id, category, quantity) in the same transaction. An order
         that `leaves_pending` lowers the customer's pending-orders counter there too (unless
-        it was placed before the counter existed)."""
+        it was placed before the counter existed). `payment` is the order's payment after
+        the change: its reference, paid_at and new events are written with the status."""
         update = {
             "TableName": self.table,
             "Key": {"user_id": to_value(order.user_id), "order_id": to_value(order.order_id)},
@@ -466,6 +472,8 @@ class OrderStore:
                 ":current": to_value(order.status),
             },
         }
+        if payment is not None and order.payment is not None:
+            _add_payment_changes(update, order.payment, payment)
         counter = {
             "Update": {
                 "TableName": self.table,
@@ -516,4 +524,110 @@ class OrderStore:
             await asyncio.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311
         else:
             raise BackendUnavailable("DynamoDB")
-        return order.moved(entry)
+        moved = order.moved(entry)
+        return moved if payment is None else replace(moved, payment=payment)
+
+    async def add_payment_event(self, order: Order, event: PaymentEvent, review: bool) -> bool:
+        """Record a provider's word on an order whose status it no longer changes (flagged
+        `needs_review` when it contradicts the order). Conditioned on the status and the
+        events read: False when either changed meanwhile (read again and decide again)."""
+        if order.payment is None:
+            return False
+        values = {
+            ":status": to_value(order.status),
+            ":events": to_value([event.as_dict()]),
+            ":count": to_value(len(order.payment.events)),
+        }
+        expression = "SET #pay.#events = list_append(#pay.#events, :events)"
+        if review:
+            expression += ", #pay.needs_review = :review"
+            values[":review"] = to_value(True)
+        return await self._update_if(
+            order,
+            expression,
+            "#s = :status AND size(#pay.#events) = :count",
+            values,
+        )
+
+    async def set_redirect_url(self, order: Order, url: str) -> bool:
+        """Keep the provider's payment page on a pending order that has none yet; False when
+        another worker kept one first or the order left pending."""
+        return await self._update_if(
+            order,
+            "SET #pay.redirect_url = :url",
+            "#s = :pending AND attribute_exists(#pay) AND attribute_not_exists(#pay.redirect_url)",
+            {":url": to_value(url), ":pending": to_value(PENDING)},
+        )
+
+    async def _update_if(
+        self, order: Order, expression: str, condition: str, values: dict[str, dict]
+    ) -> bool:
+        try:
+            await self.dynamo.call(
+                "update_item",
+                TableName=self.table,
+                Key={"user_id": to_value(order.user_id), "order_id": to_value(order.order_id)},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={
+                    name: value
+                    for name, value in {"#s": "status", **PAYMENT_NAMES}.items()
+                    if name in expression or name in condition
+                },
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    async def pending_placed_before(self, order_id: str, page: int = 100) -> AsyncIterator[Order]:
+        """Pending orders whose id is below `order_id` (placed before that id's moment),
+        oldest first: Queries on the orders-by-status index, a page at a time; never a Scan."""
+        kwargs: dict = {
+            "TableName": self.table,
+            "IndexName": ORDERS_BY_STATUS,
+            "KeyConditionExpression": "#s = :pending AND order_id < :before",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":pending": to_value(PENDING),
+                ":before": to_value(order_id),
+            },
+            "Limit": page,
+        }
+        while True:
+            reply = await self.dynamo.call("query", **kwargs)
+            for item in reply.get("Items", []):
+                yield order_from_item(item)
+            last = reply.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+
+def _add_payment_changes(update: dict, before: Payment, after: Payment) -> None:
+    """Add to a status change's `update` what changed on the payment: its proof, when it
+    was paid, the review flag, and the events appended (never the whole payment, so a
+    redirect link kept meanwhile stays)."""
+    values = update["ExpressionAttributeValues"]
+    names = update["ExpressionAttributeNames"]
+    names["#pay"] = PAYMENT_NAMES["#pay"]
+    sets = []
+    for name in ("reference", "paid_at", "needs_review"):
+        value = getattr(after, name)
+        if value is not None and value != getattr(before, name):
+            names[f"#pay_{name}"] = name
+            sets.append(f"#pay.#pay_{name} = :pay_{name}")
+            values[f":pay_{name}"] = to_value(value)
+    new_events = after.events[len(before.events) :]
+    if new_events:
+        names["#events"] = PAYMENT_NAMES["#events"]
+        sets.append("#pay.#events = list_append(#pay.#events, :pay_events)")
+        values[":pay_events"] = to_value([event.as_dict() for event in new_events])
+        update["ConditionExpression"] += " AND size(#pay.#events) = :pay_count"
+        values[":pay_count"] = to_value(len(before.events))
+    if sets:
+        update["UpdateExpression"] += ", " + ", ".join(sets)
+    else:
+        del names["#pay"]

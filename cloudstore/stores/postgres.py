@@ -2,12 +2,16 @@
 
 The pool opens without waiting, so the shop starts (and serves the catalog) while
 PostgreSQL is down; each use is bounded in time and a failure becomes BackendUnavailable.
+Once a use finds PostgreSQL not answering, `down` is set and a probe (`SELECT 1` every
+`PROBE_SECONDS`) runs until it answers again, which clears it: callers with something to
+fall back on (the session check, `shop/sessions.py`) need not wait for it meanwhile.
 Pending migrations are applied at startup, or at the first use once PostgreSQL answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +34,7 @@ from cloudstore.stores.migrations import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+PROBE_SECONDS = 0.5
 
 
 class Postgres:
@@ -46,6 +51,9 @@ class Postgres:
         self.timeout = timeout
         self.migrations_dir = migrations_dir
         self.schema_ready = False
+        # The last use found PostgreSQL not answering; `_probe` runs until it answers.
+        self.down = False
+        self._probe: asyncio.Task[None] | None = None
         self._migrating: asyncio.Future | None = None
         self.pool = AsyncConnectionPool(
             conninfo,
@@ -69,6 +77,11 @@ class Postgres:
     async def close(self) -> None:
         if self._migrating is not None and not self._migrating.done():
             self._migrating.cancel()
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
+            self._probe = None
         await self.pool.close()
 
     async def ensure_schema(self) -> None:
@@ -173,8 +186,32 @@ class Postgres:
         if not done:
             task.cancel()
             task.add_done_callback(_consume_result)
+            self._went_down()
             raise BackendUnavailable("PostgreSQL")
-        return task.result()
+        try:
+            result = task.result()
+        except BackendUnavailable as error:
+            if isinstance(error.__cause__, MigrationError):
+                self.down = False  # it answers, and refuses our schema: no outage
+            else:
+                self._went_down()
+            raise
+        except psycopg.Error:
+            self.down = False  # it answered (with an error of the statement's own)
+            raise
+        self.down = False
+        return result
+
+    def _went_down(self) -> None:
+        self.down = True
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self._probe_until_up())
+
+    async def _probe_until_up(self) -> None:
+        while self.down:
+            await asyncio.sleep(PROBE_SECONDS)
+            with contextlib.suppress(BackendUnavailable):
+                await self.ping()
 
     async def ping(self) -> None:
         await self.fetchone("SELECT 1")

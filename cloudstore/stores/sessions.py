@@ -8,6 +8,7 @@ account is not disabled. What a worker remembers (`SessionCache`) is used for at
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,20 +140,26 @@ class SessionCache:
         self.clock = clock
         self._known: dict[str, Known] = {}
         self.pending: list[Revocation] = []
+        self.writer: asyncio.Task[None] | None = None  # writes `pending` once PostgreSQL answers
 
     def get(self, session_id: str) -> Known | None:
         return self._known.get(session_id)
 
     def remember(self, session_id: str, user_id: str, user: User | None) -> Known:
-        if len(self._known) >= self.max_entries:
-            self._known.clear()
         known = Known(user_id, user, self.clock())
-        self._known[session_id] = known
+        self._put(session_id, known)
         return known
+
+    def _put(self, session_id: str, known: Known) -> None:
+        """Keep at most `max_entries`: the one checked longest ago goes first."""
+        self._known.pop(session_id, None)
+        while len(self._known) >= self.max_entries:
+            del self._known[next(iter(self._known))]
+        self._known[session_id] = known
 
     def ended(self, session_id: str, user_id: str) -> None:
         """Known to be over now (this worker ended it): never trusted again."""
-        self._known[session_id] = Known(user_id, None, self.clock())
+        self._put(session_id, Known(user_id, None, self.clock()))
 
     def all_ended(self, user_id: str, keep: str | None = None) -> None:
         for session_id, known in list(self._known.items()):

@@ -65,6 +65,8 @@ def test_a_placed_order_as_dict_has_the_api_fields_in_order():
         "status_history",
         "created_at",
         "updated_at",
+        "expires_at",
+        "payment",
     ]
 
 

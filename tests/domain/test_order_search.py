@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from ulid import ULID
@@ -20,9 +21,10 @@ from cloudstore.domain.order_search import (
     csv_cell,
     parse_filters,
 )
-from cloudstore.domain.shop_time import SHOP_TZ
 
 ORDER_ID = "ORD-01J9Z3K4M5N6P7Q8R9S0T1V2W3"
+
+SHOP_TZ = ZoneInfo("Asia/Jakarta")  # the default SHOP_TIMEZONE
 
 
 def order_id_at(moment: datetime) -> str:

@@ -8,6 +8,8 @@ Modes (each arms one request of one operation, matched by its `X-Amz-Target` hea
 - `late_request`: the request is held for `seconds` before it reaches the server; its
   answer is thrown away.
 `delivered` is set once an armed request has reached the server and been answered.
+`hanging = True` holds every request from then on (none reaches the server, none is
+answered) until it is set back to False: a DynamoDB that hangs.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class FaultProxy:
         parts = urlsplit(upstream)
         self.host, self.port = parts.hostname, parts.port
         self.armed: list[_Fault] = []
+        self.hanging = False
         self.delivered = asyncio.Event()
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -86,6 +89,8 @@ class FaultProxy:
         self._spawn(self._answers(connection, upstream_reader, client_writer, upstream_writer))
         try:
             while data := await client_reader.read(65536):
+                if self.hanging:
+                    continue  # held: never forwarded (the client gives up on it)
                 if connection.fault is None:
                     connection.fault = self._match(data)
                     if connection.fault and connection.fault.mode == "late_request":
@@ -122,3 +127,63 @@ class FaultProxy:
         finally:
             client_writer.close()
             upstream_writer.close()
+
+
+class CutProxy:
+    """A plain TCP proxy to a server (`host`, `port`, or a Unix socket path as `host`) that
+    can be cut: `cut()` drops every connection and refuses new ones, as a server that went
+    down does; `restore()` listens again on the same port. The server itself is never
+    touched, so a shared one (the machine's PostgreSQL) can stand behind it."""
+
+    def __init__(self, host: str, port: int | None) -> None:
+        self.host, self.upstream_port = host, port
+        self.port = 0
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> CutProxy:
+        self._server = await asyncio.start_server(
+            self._handle, "127.0.0.1", self.port, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def restore(self) -> None:
+        await self.start()
+
+    async def _open_upstream(self):
+        if self.host.startswith("/"):
+            path = f"{self.host}/.s.PGSQL.{self.upstream_port or 5432}"
+            return await asyncio.open_unix_connection(path)
+        return await asyncio.open_connection(self.host, self.upstream_port)
+
+    async def _handle(self, client_reader, client_writer) -> None:
+        try:
+            upstream_reader, upstream_writer = await self._open_upstream()
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._writers.update((client_writer, upstream_writer))
+
+        async def pipe(reader, writer) -> None:
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.transport.abort()
+                self._writers.discard(writer)
+
+        await asyncio.gather(
+            pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer)
+        )

@@ -23,9 +23,17 @@ def zero_config_env(data_dir: Path) -> dict:
     return env
 
 
-def call(base: str, method: str, path: str, body=None, token=None, timeout: float = 30):
+def call(
+    base: str,
+    method: str,
+    path: str,
+    body=None,
+    token=None,
+    timeout: float = 30,
+    headers: dict | None = None,
+):
     """One HTTP call: (status, parsed JSON body, or text)."""
-    request = urllib.request.Request(base + path, method=method)
+    request = urllib.request.Request(base + path, method=method, headers=headers or {})
     if body is not None:
         request.data = json.dumps(body).encode()
         request.add_header("Content-Type", "application/json")
@@ -47,15 +55,24 @@ def serve_command(port: int) -> list[str]:
 class ServeProcess:
     """`cloudstore serve` on a free port, up (answering /health) when constructed."""
 
-    def __init__(self, data_dir: Path, log_path: Path, ready_within: float = 120) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        log_path: Path,
+        ready_within: float = 120,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
+        """`env` is added to the zero-config environment (e.g. external backends), `args` to
+        the command line."""
         self.data_dir = data_dir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
-            serve_command(self.port),
-            env=zero_config_env(data_dir),
+            [*serve_command(self.port), *args],
+            env={**zero_config_env(data_dir), **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             text=True,

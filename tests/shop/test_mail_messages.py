@@ -214,7 +214,7 @@ async def test_each_status_change_mails_the_customer(app, client, seeded, admin_
     for status in ("paid", "shipped", "delivered"):
         response = await client.post(
             f"/api/admin/orders/{placed['order_id']}/status",
-            json={"status": status},
+            json={"status": status, **({"reference": "TRF-1"} if status == "paid" else {})},
             headers=bearer(admin_token),
         )
         assert response.status_code == 200

@@ -14,6 +14,7 @@ from tests.helpers import place_order as place
 ALLOWED = {
     ("pending", "paid"),
     ("pending", "cancelled"),
+    ("pending", "expired"),
     ("paid", "shipped"),
     ("paid", "cancelled"),
     ("shipped", "delivered"),
@@ -35,8 +36,10 @@ async def stock(client, product_id="PROD-LAMBDA-10M") -> int:
 
 
 async def set_status(client, admin_token, order_id, status):
+    # A bank transfer is confirmed paid with its transfer reference.
+    body = {"status": status, **({"reference": "TRF-1"} if status == "paid" else {})}
     return await client.post(
-        f"/api/admin/orders/{order_id}/status", json={"status": status}, headers=bearer(admin_token)
+        f"/api/admin/orders/{order_id}/status", json=body, headers=bearer(admin_token)
     )
 
 

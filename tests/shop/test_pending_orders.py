@@ -83,7 +83,7 @@ async def test_paying_a_pending_order_frees_a_slot(client, seeded, customer_toke
     await place(client, customer_token)
     await client.post(
         f"/api/admin/orders/{first['data']['order_id']}/status",
-        json={"status": "paid"},
+        json={"status": "paid", "reference": "TRF-1"},
         headers=bearer(admin_token),
     )
     assert (await place(client, customer_token)).status_code == 201

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from cloudstore.domain.order_search import parse_filters
-from cloudstore.domain.shop_time import SHOP_TZ
 from cloudstore.shop import order_search
 from cloudstore.shop.catalog import load_products
 from tests.helpers import place_order, register, unique_email
@@ -37,9 +36,7 @@ def requests(backends):
 
 
 async def run(backends, **args) -> list:
-    page = await order_search.search(
-        backends, parse_filters(args), zone=SHOP_TZ, limit=10, with_people=False
-    )
+    page = await order_search.search(backends, parse_filters(args), limit=10, with_people=False)
     return page.orders
 
 
@@ -71,10 +68,9 @@ async def test_an_order_id_is_one_index_query_and_one_read(backends, placed, req
 
 async def test_the_export_reads_with_queries_only(backends, placed, requests):
     email, _ = placed
-    chunks = [c async for c in order_search.export_csv(backends, parse_filters({}), zone=SHOP_TZ)]
-    chunks += [
-        c
-        async for c in order_search.export_csv(backends, parse_filters({"q": email}), zone=SHOP_TZ)
-    ]
+    chunks = []
+    for args in ({}, {"q": email}):
+        export = order_search.export_csv(backends, parse_filters(args))
+        chunks += [chunk async for chunk in export]
     assert len(chunks) >= 2
     assert {operation for operation, _ in requests} == {"Query"}

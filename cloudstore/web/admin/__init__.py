@@ -14,7 +14,7 @@ from quart import Blueprint, request
 
 from cloudstore.domain.client_text import split_url
 from cloudstore.domain.errors import ErrorCode, Forbidden
-from cloudstore.web.admin import customers, dashboard, exports, orders, products
+from cloudstore.web.admin import customers, dashboard, exports, orders, payments, products
 from cloudstore.web.admin.common import ADMIN_ROOT
 from cloudstore.web.html.csrf import SAFE_METHODS, check_csrf
 from cloudstore.web.html.rendering import template_module
@@ -33,7 +33,7 @@ def login_next() -> str:
 
 def blueprint() -> Blueprint:
     admin = Blueprint("admin", __name__, url_prefix=ADMIN_ROOT)
-    for module in (dashboard, products, orders, exports, customers):
+    for module in (dashboard, products, orders, payments, exports, customers):
         admin.register_blueprint(module.bp)
 
     @admin.before_request

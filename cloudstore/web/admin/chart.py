@@ -4,21 +4,22 @@ Pure functions: orders in, per-day totals and bar rectangles out. The template d
 `<svg>` with presentation attributes only (x, y, width, height) — no inline style, no script —
 so it passes the Content-Security-Policy and needs no chart library in the browser.
 
-Days are calendar days in Asia/Jakarta (WIB, UTC+7 all year: Indonesia has no daylight
-saving time), the shop's own time zone.
+Days are calendar days in the shop's time zone (`SHOP_TIMEZONE`; by default Asia/Jakarta,
+WIB, UTC+7 all year: Indonesia has no daylight saving time). Each function takes the zone,
+defaulting to WIB.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 from cloudstore.domain.orders import CANCELLED, OrderSummary
-from cloudstore.domain.shop_time import SHOP_TZ, SHOP_TZ_NAME  # noqa: F401 - SHOP_TZ_NAME re-exported
 from cloudstore.money import format_idr
 
+SHOP_TZ = timezone(timedelta(hours=7), "WIB")
 DAYS = 14
 
 GRID_STEPS = 4
@@ -90,16 +91,16 @@ class Chart:
     summary: str
 
 
-def shop_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(SHOP_TZ)).astimezone(SHOP_TZ).date()
+def shop_today(now: datetime | None = None, zone: tzinfo = SHOP_TZ) -> date:
+    return (now or datetime.now(zone)).astimezone(zone).date()
 
 
-def window_start(today: date, days: int = DAYS) -> datetime:
-    """Midnight WIB of the first day of the window that ends today."""
-    return datetime.combine(today - timedelta(days=days - 1), time(0), SHOP_TZ)
+def window_start(today: date, days: int = DAYS, zone: tzinfo = SHOP_TZ) -> datetime:
+    """Midnight (in the shop's zone) of the first day of the window that ends today."""
+    return datetime.combine(today - timedelta(days=days - 1), time(0), zone)
 
 
-def _order_day(order: OrderSummary) -> date | None:
+def _order_day(order: OrderSummary, zone: tzinfo) -> date | None:
     raw = order.created_at
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -107,17 +108,19 @@ def _order_day(order: OrderSummary) -> date | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(SHOP_TZ).date()
+    return moment.astimezone(zone).date()
 
 
-def daily_sales(orders: Iterable[OrderSummary], today: date, days: int = DAYS) -> list[DaySales]:
+def daily_sales(
+    orders: Iterable[OrderSummary], today: date, days: int = DAYS, zone: tzinfo = SHOP_TZ
+) -> list[DaySales]:
     """Orders and revenue per day (oldest first); cancelled orders count apart, not as sales."""
     first = today - timedelta(days=days - 1)
     window = [first + timedelta(days=n) for n in range(days)]
     placed, cancelled = dict.fromkeys(window, 0), dict.fromkeys(window, 0)
     revenue = dict.fromkeys(window, Decimal(0))
     for order in orders:
-        day = _order_day(order)
+        day = _order_day(order, zone)
         if day is None or day not in placed:
             continue
         if order.status == CANCELLED:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from quart import Blueprint, request
 
 from cloudstore.domain.order_search import parse_filters
-from cloudstore.domain.shop_time import SHOP_TZ
 from cloudstore.shop import order_search
 from cloudstore.web.csv_response import csv_response
 from cloudstore.web.session import backends
@@ -18,5 +17,5 @@ bp = Blueprint("exports", __name__)
 @bp.get("/orders.csv")
 async def orders_csv():
     filters = parse_filters(request.args)
-    chunks = order_search.export_csv(backends(), filters, zone=SHOP_TZ)
+    chunks = order_search.export_csv(backends(), filters)
     return csv_response(chunks, order_search.export_filename(filters))

@@ -23,16 +23,18 @@ from cloudstore.domain.order_search import (
 )
 from cloudstore.domain.orders import (
     CANCELLED,
+    PAID,
     PENDING,
     STATUSES,
     SYSTEM_ONLY,
     TRANSITIONS,
     Order,
 )
-from cloudstore.domain.shop_time import SHOP_TZ
+from cloudstore.domain.payments import BANK_TRANSFER
 from cloudstore.shop import order_search
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
+from cloudstore.web.admin import payments
 from cloudstore.web.admin.common import back_to, table_row
 from cloudstore.web.html.listing import listing_url
 from cloudstore.web.html.responses import (
@@ -55,10 +57,22 @@ ACTION_LABELS = {
 }
 
 
-def next_statuses(status: str) -> list[str]:
-    """The statuses an order may move to next, in lifecycle order."""
-    allowed = TRANSITIONS.get(status, frozenset())
-    return [s for s in STATUSES if s in allowed and s not in SYSTEM_ONLY]
+def next_statuses(order: Order) -> list[str]:
+    """The statuses an order may move to next by a plain button, in lifecycle order. A bank
+    transfer is marked paid with its reference (the order page's "Confirm payment")."""
+    allowed = TRANSITIONS.get(order.status, frozenset())
+    steps = [s for s in STATUSES if s in allowed and s not in SYSTEM_ONLY]
+    if needs_transfer_reference(order):
+        steps.remove(PAID)
+    return steps
+
+
+def needs_transfer_reference(order: Order) -> bool:
+    return (
+        order.status == PENDING
+        and order.payment is not None
+        and order.payment.provider == BANK_TRANSFER
+    )
 
 
 # The status filter's words, where they differ from the status's own label.
@@ -105,7 +119,6 @@ async def index():
     found = await order_search.search(
         backends(),
         filters,
-        zone=SHOP_TZ,
         limit=PAGE_SIZE,
         cursor=request.args.get("cursor") or None,
         restart_on_bad_cursor=True,
@@ -147,10 +160,7 @@ async def load(order_id: str) -> Order:
 @bp.get("/<order_id>")
 async def detail(order_id: str):
     order = await load(order_id)
-    people = await order_search.people_of(backends(), [order])
-    return await page(
-        "admin/order.html", order=order, people=people, here=current_url(), cancelled=CANCELLED
-    )
+    return await payments.order_page(order, here=current_url())
 
 
 @bp.post("/<order_id>/status")

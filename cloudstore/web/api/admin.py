@@ -9,7 +9,6 @@ from quart_schema import (
 )
 
 from cloudstore.domain.order_search import parse_filters
-from cloudstore.domain.shop_time import SHOP_TZ
 from cloudstore.shop import catalog, order_search
 from cloudstore.shop.orders import admin_set_status
 from cloudstore.web.api.idempotency import idempotency_key, replay_headers
@@ -96,12 +95,11 @@ async def adjust_stock(product_id: str, data: StockAdjust):
 async def list_orders(query_args: AdminOrderQuery):
     """Every customer's orders (admins only), newest or oldest first, one page: optionally
     one order by id (`q=ORD-…`) or one customer's (`q=` their email), of one status, placed
-    within `from`..`to` (days in WIB, both included)."""
+    within `from`..`to` (days in the shop's time zone, both included)."""
     filters = parse_filters(query_args.as_args())
     found = await order_search.search(
         backends(),
         filters,
-        zone=SHOP_TZ,
         limit=query_args.limit,
         cursor=query_args.cursor,
         with_people=False,
@@ -123,7 +121,7 @@ async def export_orders(query_args: AdminOrderFilters):
     CSV file (text/csv, UTF-8 with a BOM), streamed; at most 10,000 rows. Amounts are whole
     rupiah; a text cell that starts with `=`, `+`, `-` or `@` is prefixed with `'`."""
     filters = parse_filters(query_args.as_args())
-    chunks = order_search.export_csv(backends(), filters, zone=SHOP_TZ)
+    chunks = order_search.export_csv(backends(), filters)
     return csv_response(chunks, order_search.export_filename(filters))
 
 
@@ -132,8 +130,13 @@ async def export_orders(query_args: AdminOrderFilters):
 @admin_required
 @validate_request(StatusBody)
 @document_response(OrderEnvelope, 200)
+@document_response(ErrorOut, 400)
 @document_response(ErrorOut, 409)
 async def set_order_status(order_id: str, data: StatusBody):
-    """Move an order along its lifecycle (admins only); cancelling restores its stock."""
-    _, after = await admin_set_status(backends(), g.user.user_id, order_id, data.status)
+    """Move an order along its lifecycle (admins only); cancelling restores its stock.
+    Marking a pending order `paid` records the payment's `reference` (required for bank
+    transfers: 1-100 printable characters). `expired` is set by the shop alone (400)."""
+    _, after = await admin_set_status(
+        backends(), g.user.user_id, order_id, data.status, reference=data.reference
+    )
     return ok(data=after.as_dict())

@@ -27,6 +27,7 @@ from cloudstore.domain.numbers import whole_number
 from cloudstore.domain.order_search import MAX_SEARCH_CHARS
 from cloudstore.domain.order_search import SORTS as ORDER_SORTS
 from cloudstore.domain.orders import STATUSES
+from cloudstore.domain.payments import PAYMENT_STATUSES, PROVIDERS
 from cloudstore.domain.product_rules import (
     CATEGORY_MAX,
     DESCRIPTION_MAX,
@@ -385,16 +386,50 @@ class StatusChange(BaseModel):
     reason: str | None = None
 
 
-class PaymentOut(BaseModel):
-    provider: str
+_NotificationText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")
+]
+
+
+class NotificationIn(BaseModel):
+    """Midtrans's HTTP notification: the fields the shop reads (it sends more)."""
+
+    order_id: _NotificationText
+    status_code: _NotificationText
+    gross_amount: _NotificationText
+    signature_key: _NotificationText
+    transaction_status: _NotificationText
+    fraud_status: _NotificationText | None = None
+    transaction_id: _NotificationText | None = None
+
+
+class TransferInstruction(BaseModel):
+    bank: str
+    account_number: str
+    account_name: str
+    amount: int
+    reference: str  # the order id: what the shopper writes as the transfer's reference
+
+
+class PaymentEventOut(BaseModel):
+    at: str
+    source: str
     status: str
+    note: str | None = None
+    reference: str | None = None
+
+
+class PaymentOut(BaseModel):
+    provider: Literal[PROVIDERS]  # type: ignore[valid-type]
+    status: Literal[PAYMENT_STATUSES]  # type: ignore[valid-type]
     amount: int
     expires_at: str
-    instructions: list[dict] | None = None
+    # bank_transfer: where to transfer; midtrans: the payment page (null until reached).
+    instructions: list[TransferInstruction] | None = None
     redirect_url: str | None = None
     reference: str | None = None
     paid_at: str | None = None
-    events: list[dict] | None = None
+    events: list[PaymentEventOut] | None = None
 
 
 class OrderOut(BaseModel):
@@ -446,7 +481,9 @@ class AdminOrderFilters(BaseModel):
     status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
     date_from: (
         Annotated[
-            str, StringConstraints(max_length=10), Field(description="YYYY-MM-DD, WIB (UTC+7)")
+            str,
+            StringConstraints(max_length=10),
+            Field(description="YYYY-MM-DD (SHOP_TIMEZONE)"),
         ]
         | None
     ) = Field(default=None, alias="from")
@@ -473,3 +510,6 @@ class AdminOrderQuery(AdminOrderFilters):
 
 class StatusBody(Body):
     status: Literal[STATUSES]  # type: ignore[valid-type]
+    # The payment's proof when a pending order becomes paid (checked by the shop: 1-100
+    # printable characters; required for bank transfers).
+    reference: Annotated[str, StringConstraints(max_length=1000)] | None = None

@@ -7,6 +7,7 @@ from cloudstore.domain.cart import CartLine
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.checkout import place_order
 from cloudstore.shop.orders import cancel_own_order
+from cloudstore.shop.payments import own_order_to_pay
 from cloudstore.web.api.idempotency import idempotency_key, replay_headers
 from cloudstore.web.api.models import (
     ErrorOut,
@@ -68,9 +69,10 @@ async def list_orders(query_args: OrderQuery):
 @document_response(OrderEnvelope, 200)
 @document_response(ErrorOut, 404)
 async def get_order(order_id: str):
-    """One of the user's orders (404 for anyone else's)."""
+    """One of the user's orders (404 for anyone else's). A Midtrans order the checkout
+    could not make a payment page for gets one now, if Midtrans answers."""
     user = await current_user()
-    order = await order_use_cases.get_own(backends(), user.user_id, order_id)
+    order = await own_order_to_pay(backends(), user.user_id, order_id)
     return ok(data=order.as_dict())
 
 

@@ -137,11 +137,12 @@ async def test_the_customer_page_shows_profile_address_orders_and_total_spent(ap
     paid = await place_order(shopper, token, quantity=1)
     pending = await place_order(shopper, token, quantity=2)
     admin, csrf, _ = await admin_client(app, backends)
-    await admin.post(
-        f"/admin/orders/{paid['order_id']}/status",
-        form={"status": "paid"},
-        headers=htmx(csrf, current="/admin/orders"),
+    confirmed = await admin.post(
+        f"/admin/orders/{paid['order_id']}/payment",
+        form={"reference": "TRF-1"},
+        headers=htmx(csrf, current=f"/admin/orders/{paid['order_id']}"),
     )
+    assert confirmed.status_code == 200, await text(confirmed)
     body = await text(await admin.get(f"/admin/customers/{user_id}"))
     assert "Dewi Lestari" in body and email in body
     assert "Jl. Melati 7" in body and "Bandung" in body

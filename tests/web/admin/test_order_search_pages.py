@@ -9,14 +9,16 @@ import logging
 import re
 from datetime import datetime, timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from cloudstore.domain.shop_time import SHOP_TZ
 from cloudstore.shop.catalog import load_products
 from tests.helpers import place_order, register, unique_email
 from tests.helpers.pages import as_admin, htmx, is_fragment, text
 from tests.helpers.shared_app import app, settings  # noqa: F401 - one app per module
+
+SHOP_TZ = ZoneInfo("Asia/Jakarta")  # the default SHOP_TIMEZONE
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -95,11 +97,12 @@ async def test_status_and_date_filters_and_sort_apply_together(app, client, back
     third = await place_order(shopper, token, quantity=1)
     admin_token = await as_admin(client, backends)
     for order in (first, third):
-        await client.post(
-            f"/admin/orders/{order['order_id']}/status",
-            form={"status": "paid"},
-            headers=htmx(admin_token, current="/admin/orders"),
+        confirmed = await client.post(
+            f"/admin/orders/{order['order_id']}/payment",
+            form={"reference": "TRF-1"},
+            headers=htmx(admin_token, current=f"/admin/orders/{order['order_id']}"),
         )
+        assert confirmed.status_code == 200, await text(confirmed)
     query = {"q": email, "status": "paid", "from": wib_today(), "to": wib_today()}
     newest = await text(await client.get("/admin/orders", query_string=query))
     assert second["order_id"] not in newest
@@ -198,7 +201,7 @@ async def test_a_status_change_in_a_row_keeps_the_customers_name(app, client, ba
     with caplog.at_level(logging.INFO, logger="cloudstore.audit"):
         reply = await client.post(
             f"/admin/orders/{order['order_id']}/status",
-            form={"status": "paid"},
+            form={"status": "cancelled"},
             headers={
                 **htmx(admin_token, current="/admin/orders"),
                 "HX-Target": f"order-{order['order_id']}",

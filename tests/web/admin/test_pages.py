@@ -376,14 +376,20 @@ async def test_orders_view_filters_by_status_and_moves_an_order_to_delivered(
     listing = await text(await client.get("/admin/orders"))
     assert listing.index(second["order_id"]) < listing.index(first["order_id"])  # newest first
     assert first["user_id"] in listing and "Rp " in listing
-    assert "Mark paid" in listing and "Cancel order" in listing and "Mark shipped" not in listing
+    assert "Confirm payment" in listing and "Cancel order" in listing
+    assert "Mark paid" not in listing and "Mark shipped" not in listing
 
     order_id = first["order_id"]
     target = f"order-{order_id}"
     headers = row_headers(token, target, current="/admin/orders")
     with caplog.at_level(logging.INFO, logger="cloudstore.audit"):
+        confirmed = await client.post(
+            f"/admin/orders/{order_id}/payment",
+            form={"reference": "TRF-1"},
+            headers=headers,
+        )
+        assert confirmed.status_code in (200, 303), await text(confirmed)
         for status, offered in (
-            ("paid", "Mark shipped"),
             ("shipped", "Mark delivered"),
             ("delivered", "No further steps"),
         ):

@@ -7,15 +7,19 @@ import csv
 import io
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from ulid import ULID
 
-from cloudstore.domain.shop_time import SHOP_TZ
 from cloudstore.shop.catalog import load_products
 from cloudstore.stores.order_items import order_item
 from tests.helpers import ADDRESS, bearer, place_order, register, unique_email
 from tests.helpers.shared_app import admin, app, settings  # noqa: F401 - one app per module
+
+SHOP_TZ = ZoneInfo("Asia/Jakarta")  # the default SHOP_TIMEZONE
+# A bank transfer becomes paid with its transfer's reference.
+PAID = {"status": "paid", "reference": "TRF-1"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,7 +103,7 @@ async def test_status_filter_with_email_keeps_only_that_status(client, admin):
     paid = await place_order(client, token, quantity=1)
     pending = await place_order(client, token, quantity=1)
     moved = await client.post(
-        f"/api/admin/orders/{paid['order_id']}/status", json={"status": "paid"}, headers=admin
+        f"/api/admin/orders/{paid['order_id']}/status", json=PAID, headers=admin
     )
     assert moved.status_code == 200
     _, body = await listed(client, admin, q=email, status="paid")
@@ -261,9 +265,7 @@ async def test_export_keeps_to_the_filters_and_names_the_file_after_them(client,
     token, email = await customer(client)
     paid = await place_order(client, token, quantity=1)
     await place_order(client, token, quantity=1)
-    await client.post(
-        f"/api/admin/orders/{paid['order_id']}/status", json={"status": "paid"}, headers=admin
-    )
+    await client.post(f"/api/admin/orders/{paid['order_id']}/status", json=PAID, headers=admin)
     response, raw = await export(client, admin, q=email, status="paid", **{"from": wib_day()})
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [row["order_id"] for row in rows] == [paid["order_id"]]
@@ -287,8 +289,8 @@ async def test_export_stops_at_its_bound(client, admin, app, monkeypatch):
     monkeypatch.setattr(order_search, "EXPORT_PAGE", 1)
     original = order_search.export_csv
 
-    def bounded(backends, filters, *, zone, max_rows=order_search.EXPORT_MAX_ROWS):
-        return original(backends, filters, zone=zone, max_rows=2)
+    def bounded(backends, filters, **_):
+        return original(backends, filters, max_rows=2)
 
     monkeypatch.setattr(order_search, "export_csv", bounded)
     _, raw = await export(client, admin, q=email)
