@@ -14,10 +14,11 @@ from cloudstore.settings import Settings
 from cloudstore.web.api.openapi import ShopOpenAPI
 from cloudstore.web.errors import register_error_handlers
 from cloudstore.web.html.limits import install_template_limits
-from cloudstore.web.jsonio import ShopJSONProvider, ShopRequest
+from cloudstore.web.jsonio import ShopJSONProvider
 from cloudstore.web.proxy import ForwardedHeadersMiddleware
 from cloudstore.web.security import install_security_headers
 from cloudstore.web.static_files import init_static_files
+from cloudstore.web.uploads import request_class
 
 ROOT = Path(__file__).resolve().parent.parent
 __version__ = "0.1.0"
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         openapi_provider_class=ShopOpenAPI,
     )
     app.json = ShopJSONProvider(app)  # after QuartSchema, which installs its own provider
-    app.request_class = ShopRequest
+    app.request_class = request_class(settings)
 
     backends = Backends.from_settings(settings)
     app.extensions["cloudstore"] = backends
@@ -64,10 +65,11 @@ def create_app(settings: Settings | None = None) -> Quart:
         await order_expiry.stop_sweeper(app.extensions.pop("cloudstore_sweeper", None))
         await backends.close()
 
-    from cloudstore.web import admin, api, health, pages
+    from cloudstore.web import admin, api, health, media, pages
     from cloudstore.web.html.install import install_html
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(media.bp)
     app.register_blueprint(api.blueprint())
     app.register_blueprint(pages.blueprint())
     app.register_blueprint(admin.blueprint())

@@ -21,6 +21,7 @@ from cloudstore.stores.catalog import CatalogStore
 from cloudstore.stores.dynamo import Dynamo
 from cloudstore.stores.idempotency import IdempotencyStore
 from cloudstore.stores.mail import MailQueue, transport_for
+from cloudstore.stores.media import MediaStore, media_store
 from cloudstore.stores.orders import OrderStore
 from cloudstore.stores.password_resets import PasswordResetStore
 from cloudstore.stores.postgres import Postgres
@@ -47,6 +48,7 @@ class Backends:
     password_resets: PasswordResetStore
     # The payment provider (PAYMENT_PROVIDER); Midtrans's HTTP client opens and closes here.
     payments: PaymentProvider
+    media: MediaStore
     user_cache: UserCache = field(default_factory=UserCache)
     session_cache: SessionCache = field(default_factory=SessionCache)
     _hasher: PasswordHasher | None = field(default=None, repr=False)
@@ -85,6 +87,7 @@ class Backends:
             mail=MailQueue(transport_for(settings)),
             password_resets=PasswordResetStore(postgres),
             payments=provider_for(settings),
+            media=media_store(settings),
         )
 
     @property
@@ -105,6 +108,7 @@ class Backends:
             self.settings.password_hash_concurrency, self.settings.bcrypt_rounds
         )
         await self.dynamo.open()
+        await self.media.open(self.dynamo.session)
         await self.postgres.open()
         await self.payments.open()
         if not await self._set_up_dynamodb():
@@ -132,6 +136,7 @@ class Backends:
         if self.session_cache.writer is not None:
             self.session_cache.writer.cancel()
         await self.catalog.stop_refresher()
+        await self.media.close()
         await self.dynamo.close()
         await self.postgres.close()
         await self.payments.close()

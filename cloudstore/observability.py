@@ -47,6 +47,8 @@ def current_request_id() -> str | None:
 def _json_default(value):
     if isinstance(value, _dt.datetime | _dt.date):
         return value.isoformat()
+    if hasattr(value, "as_map"):  # a value object kept as a map (a product's image)
+        return value.as_map()
     return str(value)  # Decimal, Path, UUID, ...
 
 

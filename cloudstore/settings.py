@@ -45,6 +45,8 @@ SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 DEFAULT_BANK_ACCOUNTS = "BCA 1234567890 a.n. PT Cloud Store"
 MIDTRANS_SANDBOX_SNAP_URL = "https://app.sandbox.midtrans.com/snap/v1/transactions"
 MIDTRANS_SANDBOX_API_URL = "https://api.sandbox.midtrans.com"
+MEDIA_BACKENDS = ("local", "s3")
+MAX_UPLOAD_CEILING = 50 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -139,6 +141,18 @@ class Settings:
     # bcrypt cost; 12 is about 0.25 s a hash here. Tests use a lower cost to stay fast.
     bcrypt_rounds: int = 12
     max_body_bytes: int = 1024 * 1024
+    # The largest product image an admin may upload (bytes); only the upload routes take
+    # bodies this large (plus room for the form's other fields), every other route 1 MB.
+    max_upload_bytes: int = 5 * 1024 * 1024
+    # Where product images are kept: "local" (the data dir; one instance) or "s3" (S3_BUCKET;
+    # required when several instances serve one shop).
+    media_backend: str = "local"
+    s3_bucket: str | None = None
+    # An S3-compatible endpoint (MinIO, a local stand-in); unset: AWS itself.
+    s3_endpoint: str | None = None
+    # Where browsers fetch product images from (a CDN in front of the bucket); unset: the
+    # app serves them under /media/.
+    media_base_url: str | None = None
     # Origins allowed to call the API from a browser on another site; empty = same origin only.
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
@@ -390,6 +404,11 @@ class Settings:
             midtrans_snap_url=get("MIDTRANS_SNAP_URL") or MIDTRANS_SANDBOX_SNAP_URL,
             midtrans_api_url=(get("MIDTRANS_API_URL") or MIDTRANS_SANDBOX_API_URL).rstrip("/"),
             shop_timezone=get("SHOP_TIMEZONE") or "Asia/Jakarta",
+            max_upload_bytes=number("MAX_UPLOAD_BYTES", int, 5 * 1024 * 1024),
+            media_backend=(get("MEDIA_BACKEND") or "local").lower(),
+            s3_bucket=get("S3_BUCKET"),
+            s3_endpoint=get("S3_ENDPOINT"),
+            media_base_url=(get("MEDIA_BASE_URL") or "").rstrip("/") or None,
         )
 
     def validate(self) -> Settings:
@@ -427,6 +446,16 @@ class Settings:
                 f"SHOP_TIMEZONE must be an IANA time zone such as Asia/Jakarta, "
                 f"got {self.shop_timezone!r}"
             )
+        if not 64 * 1024 <= self.max_upload_bytes <= MAX_UPLOAD_CEILING:
+            raise SettingsError(
+                f"MAX_UPLOAD_BYTES must be between 65536 and {MAX_UPLOAD_CEILING} bytes"
+            )
+        if self.media_backend not in MEDIA_BACKENDS:
+            raise SettingsError(f"MEDIA_BACKEND must be one of: {', '.join(MEDIA_BACKENDS)}")
+        if self.media_backend == "s3" and not self.s3_bucket:
+            raise SettingsError("MEDIA_BACKEND=s3 needs S3_BUCKET (the bucket's name)")
+        if self.media_base_url:
+            _check_base_url("MEDIA_BASE_URL", self.media_base_url, "https://cdn.example.com")
         for entry in self.forwarded_allow_ips:
             if entry != "*":
                 try:
@@ -567,6 +596,25 @@ def _known_time_zone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def _check_base_url(name: str, url: str, example: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username
+        or parts.query
+        or parts.fragment
+        or url.endswith("/")
+        or any(ch in url for ch in " \"'<>;,")
+    ):
+        raise SettingsError(f"{name} must be an address like {example}, got {url!r}")
 
 
 def _check_public_url(url: str) -> None:

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from cloudstore.domain.address import spec_view
 from cloudstore.domain.text import single_line
 
 MAX_NAME_LENGTH = 255
@@ -43,14 +44,17 @@ class User:
         return self.disabled_at is not None
 
     def public(self) -> dict[str, object]:
-        """What the API shows of a user: never the password hash."""
+        """What the API shows of a user: never the password hash. The saved address twice:
+        nested (`address`) and in the spec client's flat names (`address_street`, ...)."""
+        address = self.saved_address()
         return {
             "user_id": self.user_id,
             "email": self.email,
             "name": self.name,
             "role": self.role,
             "phone": self.phone,
-            "address": self.saved_address(),
+            "address": address,
+            **spec_view(address),
             "created_at": self.created_at.isoformat(),
         }
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from cloudstore.domain.client_text import MAX_CURSOR_CHARS, bounded_json, unpadded_base64
 from cloudstore.domain.errors import ErrorCode, InvalidInput
+from cloudstore.domain.images import ProductImage
 from cloudstore.domain.numbers import decimal_number
 
 SORTS = ("newest", "price_asc", "price_desc", "name")
@@ -39,6 +40,9 @@ class Product:
     stock: int
     created_at: str
     updated_at: str = ""
+    # An uploaded image (its files at every size); None: `image_url` (a /static/ path, the
+    # seed's artwork) or the placeholder.
+    image: ProductImage | None = None
     search_text: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -52,6 +56,12 @@ class Product:
         return replace(self, **changes)
 
     def as_dict(self) -> dict[str, object]:
+        values = self._fields()
+        if self.image is not None:
+            values["image"] = self.image.as_map()
+        return values
+
+    def _fields(self) -> dict[str, object]:
         return {
             "product_id": self.product_id,
             "category": self.category,

@@ -36,6 +36,11 @@ class ErrorCode(StrEnum):
     PRODUCT_EXISTS = "product_exists"
     PRODUCT_CHANGED = "product_changed"
     STOCK_BELOW_ZERO = "stock_below_zero"
+    # Product images.
+    IMAGE_TYPE = "image_type"
+    IMAGE_TOO_LARGE = "image_too_large"
+    IMAGE_CORRUPT = "image_corrupt"
+    IMAGE_TOO_MANY_PIXELS = "image_too_many_pixels"
     # Carts and checkout.
     CART_EMPTY = "cart_empty"
     CART_TOO_LARGE = "cart_too_large"
@@ -105,6 +110,14 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class TooLarge(DomainError):
+    status = 413
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
 
 
 class BackendUnavailable(Exception):

@@ -24,9 +24,11 @@ CATEGORY_MAX = 64
 MAX_STOCK = 10_000_000
 MAX_STOCK_DELTA = 100_000
 PRODUCT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-# http(s) anywhere, or a path under /static/; never "..", quotes or angle brackets.
+# http(s) anywhere, a path under /static/, or an uploaded image's file under /media/ (what an
+# upload sets); never "..", quotes or angle brackets.
 SAFE_IMAGE_URL = re.compile(
-    r"^(?!.*\.\.)(https?://[^\s\"'<>\x00-\x1f\x7f]+|/static/[A-Za-z0-9_./-]+)$"
+    r"^(?!.*\.\.)(https?://[^\s\"'<>\x00-\x1f\x7f]+|/static/[A-Za-z0-9_./-]+"
+    r"|/media/[0-9a-f]{40}\.webp)$"
 )
 # The fields an admin may set, in the order a form shows them.
 PRODUCT_FIELDS = ("name", "category", "price", "stock", "image_url", "description")

@@ -12,7 +12,8 @@ from typing import Any
 
 from cloudstore.backends import Backends
 from cloudstore.domain.catalog import CatalogIndex, Product, utc_now_iso
-from cloudstore.domain.errors import ErrorCode, InvalidInput, NotFound
+from cloudstore.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from cloudstore.domain.images import ProductImage
 from cloudstore.domain.product_rules import (
     MAX_STOCK,
     PRODUCT_ID_PATTERN,
@@ -21,7 +22,7 @@ from cloudstore.domain.product_rules import (
     check_product_id,
     check_stock_delta,
 )
-from cloudstore.shop import audit, stock
+from cloudstore.shop import audit, product_images, stock
 from cloudstore.stores.catalog import LoadCounts
 
 __all__ = ["MAX_STOCK", "PRODUCT_ID_PATTERN", "SAFE_IMAGE_URL"]
@@ -86,11 +87,62 @@ async def fetch_product(backends: Backends, product_id: str) -> Product:
 
 
 async def create_product(
-    backends: Backends, fields: Mapping[str, object], *, by: str | None = None
+    backends: Backends,
+    fields: Mapping[str, object],
+    *,
+    by: str | None = None,
+    image: bytes | None = None,
 ) -> Product:
-    product = await backends.catalog.put_new(build_product(backends, fields))
+    """A new product; with `image` (an upload's bytes) its files are made and kept first,
+    and the product's `image_url` is the page-size file."""
+    product = build_product(backends, fields)
+    if _foreign_media(product.image_url, ""):
+        product = product.with_changes(image_url="")
+    stored = None
+    if image is not None:
+        stored = await product_images.store(backends, product.product_id, image)
+        product = product.with_changes(image=stored, image_url=product_images.page_url(stored))
+    try:
+        product = await backends.catalog.put_new(product)
+    except DomainError:  # refused: nothing refers to the new files
+        await product_images.discard(backends, stored)
+        raise
     audit.record(by, "create_product", product.product_id, None, product.as_dict())
     return product
+
+
+def _image_changes(
+    current: Product, values: dict[str, Any], stored: ProductImage | None, remove: bool
+) -> None:
+    """The `image` (and `image_url`) a write sets: a new upload, or none when the image is
+    removed or another image URL is chosen. A `/media/` URL other than the product's own is
+    ignored: only an upload makes one, and it may be a replaced image's (a form opened before
+    the replacement) whose files are gone, or another product's."""
+    if _foreign_media(values.get("image_url"), current.image_url):
+        values.pop("image_url")
+    if stored is not None:
+        values["image"] = stored
+        values["image_url"] = product_images.page_url(stored)
+    elif current.image is not None and (
+        remove or values.get("image_url", current.image_url) != current.image_url
+    ):
+        values["image"] = None
+        if values.get("image_url", current.image_url) == current.image_url:
+            values["image_url"] = ""  # its files go: nothing may point at them
+
+
+def _foreign_media(url: object, own: str) -> bool:
+    return isinstance(url, str) and url.startswith(product_images.MEDIA_PREFIX) and url != own
+
+
+async def _after_image_write(
+    backends: Backends, before: Product, after: Product, stored: ProductImage | None
+) -> None:
+    """Once the product's write succeeded: the replaced image's files go."""
+    if before.image is not None and after.image != before.image:
+        await product_images.discard(backends, before.image, keep=after.image)
+    if stored is not None and after.image != stored:  # written, then replaced meanwhile
+        await product_images.discard(backends, stored, keep=after.image)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +166,39 @@ async def edit_product(
     stock_delta: int = 0,
     by: str | None = None,
     idempotency_key: str | None = None,
+    image: bytes | None = None,
+    remove_image: bool = False,
 ) -> ProductEdit:
     """Change some fields and (optionally) add `stock_delta` to the stock in ONE atomic write,
     audited with the values before and after. Fields equal to the current values are no
     change; nothing to change writes nothing. A stock change is idempotent under
-    `idempotency_key` and settled when its answer is lost (`shop/stock.py`)."""
+    `idempotency_key` and settled when its answer is lost (`shop/stock.py`).
+
+    `image` (an upload's bytes) replaces the product's image, `remove_image` removes it (as
+    does choosing another `image_url`); the old image's files are deleted after the write."""
     values = check_fields(fields, backends.settings.categories)
+    if image is None and not remove_image and "image_url" not in values:
+        return await _edit(backends, product_id, values, stock_delta, by, idempotency_key)
+    current = await fetch_product(backends, product_id)
+    stored = await product_images.store(backends, product_id, image) if image else None
+    _image_changes(current, values, stored, remove_image)
+    try:
+        edit = await _edit(backends, product_id, values, stock_delta, by, idempotency_key)
+    except DomainError:  # refused: the new files are nobody's
+        await product_images.discard(backends, stored)
+        raise
+    await _after_image_write(backends, current, edit.product, stored)
+    return edit
+
+
+async def _edit(
+    backends: Backends,
+    product_id: str,
+    values: dict[str, Any],
+    stock_delta: int,
+    by: str | None,
+    idempotency_key: str | None,
+) -> ProductEdit:
     if stock_delta:
         check_stock_delta(stock_delta)
         values.pop("stock", None)  # a relative change, never an absolute value as well
@@ -187,9 +266,11 @@ async def adjust_stock(
 
 
 async def delete_product(backends: Backends, product_id: str, *, by: str | None = None) -> Product:
+    """Delete the product, then its image's files."""
     current = await fetch_product(backends, product_id)
     await backends.catalog.delete(current)
     audit.record(by, "delete_product", product_id, current.as_dict(), None)
+    await product_images.discard(backends, current.image)
     return current
 
 

@@ -52,7 +52,7 @@ class StockWrite:
     @property
     def changed_fields(self) -> list[str]:
         """The edited fields that changed, and the stock."""
-        edited = ("name", "description", "category", "price", "image_url")
+        edited = ("name", "description", "category", "price", "image_url", "image")
         names = [n for n in edited if getattr(self.before, n) != getattr(self.after, n)]
         return [*names, "stock"]
 

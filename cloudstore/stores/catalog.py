@@ -445,7 +445,7 @@ class CatalogStore:
         `PRODUCT_CHANGED`, re-read and try again) or UnclearOutcome."""
         changes = {
             name: getattr(updated, name)
-            for name in ("name", "description", "price", "image_url")
+            for name in ("name", "description", "price", "image_url", "image")
             if getattr(updated, name) != getattr(current, name)
         }
         if updated.category != current.category:

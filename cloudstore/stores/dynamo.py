@@ -64,6 +64,8 @@ def to_value(value: Any) -> dict:
 
 
 def _plain(value: Any) -> Any:
+    if hasattr(value, "as_map"):  # a stored value object (domain.images.ProductImage)
+        return _plain(value.as_map())
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -99,12 +101,14 @@ class Dynamo:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client: Any = None
+        # The process's one aioboto3 session; the media store (S3) makes its client from it.
+        self.session: Any = None
         self._stack: AsyncExitStack | None = None
         self._counter: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         s = self.settings
-        session = aioboto3.Session(**session_arguments(s))
+        session = self.session = aioboto3.Session(**session_arguments(s))
         config = Config(
             connect_timeout=min(2.0, s.backend_timeout),
             # Reads are bounded per call in `call` (short for requests, long for bulk scans).

@@ -273,22 +273,29 @@ class OrderStore:
     async def list_for_user(
         self, user_id: str, limit: int = 50, cursor: str | None = None
     ) -> tuple[list[Order], str | None]:
-        """Newest first: order ids are ULIDs, so a reverse Query on the sort key is time order."""
+        """Newest first: order ids are ULIDs, so a reverse Query on the sort key is time order.
+        A Query answers at most 1 MB: the page is filled from further Queries up to `limit`
+        (a long history asked for whole arrives whole, or says where to go on)."""
         kwargs: dict = {
             "TableName": self.table,
             "KeyConditionExpression": "user_id = :u AND begins_with(order_id, :p)",
             "ExpressionAttributeValues": {":u": to_value(user_id), ":p": to_value(ORDER_PREFIX)},
             "ScanIndexForward": False,
-            "Limit": limit,
         }
         if cursor:
             kwargs["ExclusiveStartKey"] = {
                 "user_id": to_value(user_id),
                 "order_id": to_value(_decode_cursor(cursor)),
             }
-        reply = await self.dynamo.call("query", **kwargs)
-        orders = [order_from_item(item) for item in reply.get("Items", [])]
-        last = reply.get("LastEvaluatedKey")
+        orders: list[Order] = []
+        last = None
+        while True:
+            reply = await self.dynamo.call("query", Limit=limit - len(orders), **kwargs)
+            orders.extend(order_from_item(item) for item in reply.get("Items", []))
+            last = reply.get("LastEvaluatedKey")
+            if not last or len(orders) >= limit:
+                break
+            kwargs["ExclusiveStartKey"] = last
         next_cursor = _encode_cursor(last["order_id"]["S"]) if last and orders else None
         return orders, next_cursor
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cloudstore.domain.catalog import Product
+from cloudstore.domain.images import ProductImage
 from cloudstore.stores.dynamo import from_item, to_item, to_value
 
 
@@ -22,6 +23,7 @@ def product_from_item(item: dict) -> Product:
         stock=int(values.get("stock", 0)),
         created_at=values.get("created_at", ""),
         updated_at=values.get("updated_at", ""),
+        image=ProductImage.from_map(values.get("image")),
     )
 
 

@@ -14,6 +14,7 @@ HOST_PREFIX = "__Host-"
 SESSION_COOKIE = "cs_session"
 CSRF_COOKIE = "cs_csrf"
 NOTICE_COOKIE = "cs_notice"
+CART_COOKIE = "cs_cart"  # an anonymous no-JS cart (web/pages/cookie_cart.py)
 
 
 def cookie_name(base: str) -> str:

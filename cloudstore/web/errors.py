@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import logging
 
-from quart import Quart, request
+from quart import Quart, current_app, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
-from cloudstore.domain.errors import BackendUnavailable, DomainError
-from cloudstore.domain.field_messages import FORMATS
+from cloudstore.domain.errors import BackendUnavailable, DomainError, ErrorCode
+from cloudstore.domain.field_messages import FORMATS, required, too_long
+from cloudstore.domain.images import megabytes
 from cloudstore.web.api.models import NOT_BLANK
 from cloudstore.web.envelope import fail
-from cloudstore.web.html.rendering import render
+from cloudstore.web.html.rendering import render, render_block
+from cloudstore.web.html.responses import current_page, is_htmx
+from cloudstore.web.uploads import is_upload_route
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,14 @@ FRIENDLY = {
     500: "Something went wrong on our side.",
     503: "The shop is briefly unavailable. Please try again in a moment.",
 }
+
+
+def _too_large_message() -> str:
+    settings = current_app.extensions["cloudstore"].settings
+    if is_upload_route(request.method, request.path):
+        limit = megabytes(settings.max_upload_bytes)
+        return f"request body is too large (an image may be at most {limit})"
+    return f"request body is too large (limit {megabytes(settings.max_body_bytes)})"
 
 
 def wants_json() -> bool:
@@ -72,7 +83,7 @@ def _predicate(kind: str, name: str, ctx: dict) -> str:
     """What the field must be, for one kind of validation error."""
     known = FORMATS.get(name)
     if kind == "missing":
-        return f"is required: it {known}" if known else "is required"
+        return required(name)
     if kind == "value_error":
         message = str(ctx.get("error", "")) or "is not valid"
         # Our validators word their messages for a person; some start with the field's name.
@@ -85,7 +96,7 @@ def _predicate(kind: str, name: str, ctx: dict) -> str:
         minimum = ctx.get("min_length", 1)
         return "must not be empty" if minimum == 1 else f"must be at least {minimum} characters"
     if kind == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters"
+        return too_long(int(ctx.get("max_length", 0)))
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == NOT_BLANK:
             return "must not be blank or hold control characters"
@@ -113,14 +124,34 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-async def render_error_page(status: int, message: str | None = None):
+async def render_error_page(status: int, message: str | None = None, *, expired: bool = False):
+    """The error page; for an htmx action, a toast where the shopper is looking instead
+    (`error_toast`). `expired`: the form's CSRF token no longer holds (offer a reload)."""
+    text = message or FRIENDLY.get(status, "Error")
+    if is_htmx():
+        return await error_toast(status, text, expired=expired)
     try:
-        body = await render(
-            "error.html", status=status, message=message or FRIENDLY.get(status, "Error")
-        )
+        body = await render("error.html", status=status, message=text)
     except Exception:  # noqa: BLE001 - the error page itself must never fail
         body = f"<!doctype html><title>{status}</title><h1>{FRIENDLY.get(status, 'Error')}</h1>"
-    return body, status
+    return body, status, {}
+
+
+async def error_toast(status: int, text: str, *, expired: bool = False):
+    """An htmx action that failed: the page stays, and an error toast says why (an
+    out-of-band swap; `HX-Reswap: none` keeps the action's own target as it was, and marks
+    the answer for static/js/feedback.js, which lets htmx swap it although it is an error).
+    An expired form offers to reload the page it was on."""
+    toast = {
+        "kind": "error",
+        "text": _sentence(text) + (" Please try again in a moment." if status == 500 else ""),
+        "reload": current_page("/", "/") if expired else "",
+    }
+    try:
+        body = await render_block("base.html", "toasts", toast=toast, oob=True)
+    except Exception:  # noqa: BLE001 - the answer itself must never fail
+        body = ""
+    return body, status, {"HX-Reswap": "none", "Cache-Control": "no-store", "Vary": "HX-Request"}
 
 
 def register_error_handlers(app: Quart) -> None:
@@ -130,8 +161,9 @@ def register_error_handlers(app: Quart) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         if wants_json():
             return fail(error.status, error.message, headers=headers, **error.details)
-        body, status = await render_error_page(error.status, error.message)
-        return body, status, headers or {}
+        expired = error.code == ErrorCode.CSRF_FAILED
+        body, status, extra = await render_error_page(error.status, error.message, expired=expired)
+        return body, status, {**extra, **(headers or {})}
 
     @app.errorhandler(BackendUnavailable)
     async def backend_unavailable(error: BackendUnavailable):
@@ -139,8 +171,10 @@ def register_error_handlers(app: Quart) -> None:
         if wants_json():
             message = error.message or "service temporarily unavailable, please retry"
             return fail(503, message, headers=headers)
-        body, status = await render_error_page(503, error.message and _sentence(error.message))
-        return body, status, headers
+        body, status, extra = await render_error_page(
+            503, error.message and _sentence(error.message)
+        )
+        return body, status, {**extra, **headers}
 
     @app.errorhandler(RequestSchemaValidationError)
     async def invalid_body(error: RequestSchemaValidationError):
@@ -160,7 +194,7 @@ def register_error_handlers(app: Quart) -> None:
         if wants_json():
             message = {
                 400: "request body is not valid JSON",
-                413: "request body is too large (limit 1 MB)",
+                413: _too_large_message(),
             }.get(status, (error.name or "error").lower())
             response = fail(status, message)
             if status == 405 and error.get_response is not None:

@@ -18,22 +18,29 @@ from quart_cors import cors
 
 from cloudstore.settings import Settings
 
+
 # No 'unsafe-inline' anywhere: htmx is configured through a <meta> tag and all script and
-# style lives in static files. Pages only show images from our own /static/ paths.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+# style lives in static files. Pages only show images from our own /static/ and /media/
+# paths, and from MEDIA_BASE_URL's origin when product images come from a CDN.
+def content_security_policy(media_origin: str | None = None) -> str:
+    images = f"img-src 'self' data: {media_origin}" if media_origin else "img-src 'self' data:"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            images,
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 HSTS = "max-age=31536000; includeSubDomains"
 SECURE_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
@@ -46,7 +53,7 @@ SECURE_HEADERS = (
 SECURE_HEADERS_HTTPS = (*SECURE_HEADERS, ("Strict-Transport-Security", HSTS))
 # The same for every visitor, signed in or not: proxies may keep them.
 PUBLIC_ENDPOINTS = frozenset(
-    {"api.products.list_products", "api.products.get_product", "openapi", "static"}
+    {"api.products.list_products", "api.products.get_product", "openapi", "static", "media.file"}
 )
 NO_STORE = "no-store"
 PRIVATE_VARY = ("Authorization", "Cookie")
@@ -73,15 +80,31 @@ def _add_vary(headers, names: tuple[str, ...]) -> None:
 
 def keep_private(response) -> None:
     """No cache may keep an answer that carries a visitor's data or a token."""
-    if request.endpoint in PUBLIC_ENDPOINTS or request.path.startswith("/health"):
+    if request.path.startswith("/health"):
+        return
+    # A public read's answer, not its error page (which shows the visitor's header).
+    if request.endpoint in PUBLIC_ENDPOINTS and response.status_code < 400:
         return
     response.headers["Cache-Control"] = NO_STORE
     if request.path.startswith("/api"):
         _add_vary(response.headers, PRIVATE_VARY)
 
 
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def install_security_headers(app: Quart, settings: Settings) -> None:
     public_origin = settings.public_origin
+    policy = content_security_policy(_origin(settings.media_base_url))
+    common = tuple(
+        (name, policy if name == "Content-Security-Policy" else value)
+        for name, value in SECURE_HEADERS
+    )
+    https = (*common, ("Strict-Transport-Security", HSTS))
     if settings.cors_origins:
         cors(
             app,
@@ -98,7 +121,7 @@ def install_security_headers(app: Quart, settings: Settings) -> None:
         # One pass over the names already set, then appends: werkzeug's `setdefault` scans
         # (and lower-cases) every header for each call, on every response.
         present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers
-        wanted = SECURE_HEADERS_HTTPS if request.scheme == "https" else SECURE_HEADERS
+        wanted = https if request.scheme == "https" else common
         for name, value in wanted:
             if name.lower() not in present:
                 headers.add(name, value)

@@ -71,7 +71,7 @@ def test_category_filter_and_load_more(page):
     expect(page.locator(".product-card")).to_have_count(12)
     page.get_by_role("link", name="Load more products").click()
     expect(page.locator(".product-card")).to_have_count(18)
-    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page).to_have_url(re.compile(r"/\?pages=2$"))
 
 
 def test_anonymous_cart_survives_a_reload_and_the_drawer_is_a_dialog(page):
@@ -89,6 +89,8 @@ def test_anonymous_cart_survives_a_reload_and_the_drawer_is_a_dialog(page):
     expect(drawer).to_contain_text("Total")
     drawer.get_by_role("button", name=re.compile("Increase quantity")).click()
     expect(cart_count(page)).to_have_text("2")
+    # The drawer's lines were swapped: focus is on the new "Increase" button (feedback.js).
+    expect(drawer.get_by_role("button", name=re.compile("Increase quantity"))).to_be_focused()
     page.keyboard.press("Escape")
     expect(drawer).to_be_hidden()
     assert page.evaluate("document.activeElement.classList.contains('cart-button')")

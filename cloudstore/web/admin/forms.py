@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from cloudstore.domain.errors import ErrorCode, InvalidInput
+from cloudstore.domain.errors import DomainError, ErrorCode, InvalidInput
+from cloudstore.domain.images import MAX_PIXELS
 from cloudstore.domain.product_rules import (
     DESCRIPTION_MAX,
     IMAGE_URL_MAX,
@@ -29,7 +30,14 @@ from cloudstore.domain.product_rules import (
 )
 from cloudstore.web.html.forms import Form
 
-__all__ = ["MAX_DELTA", "PRODUCT_FIELDS", "ProductForm", "product_fields", "product_form"]
+__all__ = [
+    "MAX_DELTA",
+    "PRODUCT_FIELDS",
+    "ProductForm",
+    "image_message",
+    "product_fields",
+    "product_form",
+]
 MAX_DELTA = MAX_STOCK_DELTA
 GROUPED = re.compile(r"^\d{1,3}([.\s]\d{3})+$")  # 1.250.000 or 1 250 000
 CONTROL_MESSAGE = "Remove the control characters (invisible codes) from this field."
@@ -43,6 +51,21 @@ MESSAGES = {
     ("category", ErrorCode.INVALID): "Choose a category.",
     ("delta", ErrorCode.INVALID): DELTA_MESSAGE,
 }
+
+
+def image_message(error: DomainError, max_upload: str) -> str:
+    """The form's words for a refused image, chosen by the error's code."""
+    messages = {
+        ErrorCode.IMAGE_TYPE: "This file is not a PNG, JPEG or WebP image (whatever its name "
+        "says). Choose an image file.",
+        ErrorCode.IMAGE_TOO_LARGE: f"This image is larger than {max_upload}. "
+        "Choose a smaller file.",
+        ErrorCode.IMAGE_CORRUPT: "This image could not be read: it may be damaged or "
+        "incomplete. Choose another file.",
+        ErrorCode.IMAGE_TOO_MANY_PIXELS: "This image has too many pixels (more than "
+        f"{MAX_PIXELS // 1_000_000} megapixels). Choose a smaller image.",
+    }
+    return messages.get(error.code) or error.sentence()
 
 
 @dataclass

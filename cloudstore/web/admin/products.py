@@ -11,19 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from cloudstore.domain.catalog import CatalogIndex, Page, Product, encode_cursor
 from cloudstore.domain.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from cloudstore.domain.images import megabytes, too_large
 from cloudstore.domain.numbers import whole_number
 from cloudstore.shop import catalog
 from cloudstore.web.admin.common import back_to, table_row
 from cloudstore.web.admin.forms import (
     MAX_DELTA,
     ProductForm,
+    image_message,
     product_fields,
     product_form,
     product_values,
 )
+from cloudstore.web.errors import render_error_page
 from cloudstore.web.html.listing import catalog_filters, listing_url
 from cloudstore.web.html.responses import (
     current_page,
@@ -206,6 +210,61 @@ async def _edit_page(product: Product, form: ProductForm, status: int = 200):
     )
 
 
+# --- the image upload (the product forms are multipart) ---------------------------------------
+
+IMAGE_CODES = frozenset(
+    {
+        ErrorCode.IMAGE_TYPE,
+        ErrorCode.IMAGE_TOO_LARGE,
+        ErrorCode.IMAGE_CORRUPT,
+        ErrorCode.IMAGE_TOO_MANY_PIXELS,
+    }
+)
+
+
+def _max_upload() -> str:
+    return megabytes(backends().settings.max_upload_bytes)
+
+
+async def _upload() -> bytes | None:
+    """The chosen file's bytes, or None when no file was chosen (an empty file part). Its
+    name and content type are ignored: the content is what is checked."""
+    upload = (await request.files).get("image")
+    if upload is None or not upload.filename:
+        return None
+    limit = backends().settings.max_upload_bytes
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise too_large(limit)
+    return data
+
+
+def _image_refused(form: ProductForm, error: DomainError) -> bool:
+    """Put a refused image's message on the form; False for any other error."""
+    if error.code not in IMAGE_CODES:
+        return False
+    form.errors["image"] = image_message(error, _max_upload())
+    return True
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+async def body_too_large(_error: RequestEntityTooLarge):
+    """A body over the upload routes' limit (the image and the form): nothing of it was read,
+    so the form comes back empty (a new product) or as stored (an edit), with the message.
+    htmx gets 422 (it swaps that), a plain form post the honest 413."""
+    status = 422 if is_htmx() else 413
+    message = image_message(too_large(backends().settings.max_upload_bytes), _max_upload())
+    product_id = (request.view_args or {}).get("product_id")
+    if request.endpoint == "admin.products.update" and product_id:
+        product = await load(product_id)
+        form = ProductForm(values=product_values(product), errors={"image": message})
+        return await _edit_page(product, form, status=status)
+    if request.endpoint == "admin.products.create":
+        form = ProductForm(values={"category": "", "stock": "0"}, errors={"image": message})
+        return await page("admin/product_new.html", ["create_form"], status=status, form=form)
+    return await render_error_page(413)  # any other admin route: its 1 MB limit
+
+
 @bp.get("/new")
 async def new():
     form = ProductForm(values={"category": "", "stock": "0"})
@@ -216,11 +275,22 @@ async def new():
 async def create():
     data = await request.form
     form = product_form(backends(), data, new=True)
+    try:
+        image = await _upload()
+    except DomainError as error:
+        if not _image_refused(form, error):
+            raise
+        image = None
     if form.ok:
         try:
-            product = await catalog.create_product(backends(), product_fields(form), by=_by())
-        except InvalidInput as error:
-            form.message = error.sentence()
+            product = await catalog.create_product(
+                backends(), product_fields(form), by=_by(), image=image
+            )
+        except DomainError as error:
+            if not _image_refused(form, error):
+                if not isinstance(error, InvalidInput):
+                    raise
+                form.message = error.sentence()
         else:
             response = go(list_url())
             return notify(response, f"Created “{product.name}” ({product.product_id}).")
@@ -248,6 +318,12 @@ async def update(product_id: str):
     data = await request.form
     product = await load(product_id)
     form = product_form(backends(), data, new=False)
+    try:
+        image = await _upload()
+    except DomainError as error:
+        if not _image_refused(form, error):
+            raise
+        image = None
     if not form.ok:
         return await _edit_page(product, form, status=422)
     try:
@@ -257,8 +333,12 @@ async def update(product_id: str):
             product_fields(form),
             stock_delta=form.clean["stock_delta"],
             by=_by(),
+            image=image,
+            remove_image=data.get("remove_image") == "1",
         )
     except DomainError as error:
+        if _image_refused(form, error):
+            return await _edit_page(product, form, status=422)
         if error.code != ErrorCode.STOCK_BELOW_ZERO:
             raise
         form.errors["stock_delta"] = _below_zero(error)

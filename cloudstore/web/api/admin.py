@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from quart import Blueprint, g
+from quart import Blueprint, g, request
 from quart_schema import (
     document_response,
     security_scheme,
@@ -8,6 +8,8 @@ from quart_schema import (
     validate_request,
 )
 
+from cloudstore.domain.errors import ErrorCode, InvalidInput
+from cloudstore.domain.images import too_large
 from cloudstore.domain.order_search import parse_filters
 from cloudstore.shop import catalog, order_search
 from cloudstore.shop.orders import admin_set_status
@@ -66,6 +68,49 @@ async def delete_product(product_id: str):
     """Delete a product (admins only)."""
     await catalog.delete_product(backends(), product_id, by=g.user.user_id)
     return ok(message="product deleted")
+
+
+@bp.post("/products/<product_id>/image")
+@security_scheme([{"bearer": []}])
+@admin_required
+@document_response(ProductEnvelope, 200)
+@document_response(ErrorOut, 400)
+@document_response(ErrorOut, 404)
+@document_response(ErrorOut, 413)
+@document_response(ErrorOut, 415)
+async def upload_image(product_id: str):
+    """Upload the product's image (admins only): `multipart/form-data` with the file in the
+    field `image`: PNG, JPEG or WebP (judged by its content), at most MAX_UPLOAD_BYTES (5 MB)
+    and 40 megapixels. It replaces the current image (whose files are then deleted) and is
+    shown at every size the pages use; `image_url` becomes its product-page size. A wrong
+    type is a 415, too large (bytes or pixels) a 413, an unreadable image a 400."""
+    upload = (await request.files).get("image")
+    if upload is None:
+        raise InvalidInput(
+            "send the image as multipart/form-data in a field named image",
+            code=ErrorCode.REQUIRED,
+            field="image",
+        )
+    limit = backends().settings.max_upload_bytes
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise too_large(limit)
+    edit = await catalog.edit_product(backends(), product_id, {}, by=g.user.user_id, image=data)
+    return ok(data=edit.product.as_dict())
+
+
+@bp.delete("/products/<product_id>/image")
+@security_scheme([{"bearer": []}])
+@admin_required
+@document_response(ProductEnvelope, 200)
+@document_response(ErrorOut, 404)
+async def delete_image(product_id: str):
+    """Remove the product's uploaded image (admins only) and delete its files; the product
+    shows the placeholder until another image is uploaded."""
+    edit = await catalog.edit_product(
+        backends(), product_id, {}, by=g.user.user_id, remove_image=True
+    )
+    return ok(data=edit.product.as_dict())
 
 
 @bp.post("/products/<product_id>/stock")

@@ -15,10 +15,16 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 from cloudstore.auth import EMAIL_PATTERN
-from cloudstore.domain.address import PHONE_PATTERN, POSTAL_CODE_PATTERN
+from cloudstore.domain.address import (
+    PHONE_PATTERN,
+    POSTAL_CODE_PATTERN,
+    SPEC_NAMES,
+    address_fields,
+)
 from cloudstore.domain.cart import MAX_LINES, MAX_QUANTITY
 from cloudstore.domain.catalog import MAX_LIMIT, SORTS
 from cloudstore.domain.errors import InvalidInput
@@ -194,6 +200,11 @@ class UserOut(BaseModel):
     role: Literal["customer", "admin"]
     phone: str | None = None
     address: dict | None = None
+    # The same address in the spec client's flat names.
+    address_street: str | None = None
+    address_city: str | None = None
+    address_state: str | None = None
+    address_postal_code: str | None = None
     created_at: str
 
 
@@ -215,8 +226,25 @@ class ProductQuery(BaseModel):
     category: Annotated[str, StringConstraints(max_length=64)] | None = None
     q: Annotated[str, StringConstraints(max_length=200)] | None = None
     sort: Literal[SORTS] = "newest"  # type: ignore[valid-type]
-    limit: query_whole(1, MAX_LIMIT) = 100  # type: ignore[valid-type]
+    # Without `limit`, the whole list of a normal shop (the spec's client never pages);
+    # `total` and `next_cursor` still say when there is more.
+    limit: query_whole(1, MAX_LIMIT) = MAX_LIMIT  # type: ignore[valid-type]
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class ImageSizeOut(BaseModel):
+    """One size of an uploaded image: CSS pixels and the files' names (under /media/)."""
+
+    width: int
+    height: int
+    one_x: str = Field(alias="1x")
+    two_x: str = Field(alias="2x")
+
+
+class ProductImageOut(BaseModel):
+    card: ImageSizeOut
+    page: ImageSizeOut
+    thumb: ImageSizeOut
 
 
 class ProductOut(BaseModel):
@@ -225,10 +253,13 @@ class ProductOut(BaseModel):
     name: str
     description: str
     price: int
+    # The product-page image: /static/... (seed artwork), /media/<name> (an upload), or "".
     image_url: str
     stock: int
     created_at: str
     updated_at: str
+    # Only for an uploaded image: every size the pages use.
+    image: ProductImageOut | None = None
 
 
 class ProductEnvelope(BaseModel):
@@ -353,7 +384,28 @@ class Address(Body):
     postal_code: PostalCode
 
 
+def _spec_properties(schema: dict[str, Any]) -> None:
+    """The spec client's names, documented beside ours: the same rules as ours."""
+    properties = schema["properties"]
+    for name, ours in SPEC_NAMES.items():
+        properties[name] = {
+            **properties[ours],
+            "title": name.replace("_", " ").title(),
+            "description": f"the spec client's name for `{ours}` (wins over it)",
+        }
+
+
 class AddressUpdate(Body):
+    """Our names, or the spec client's flat ones (`address_street`, `address_city`,
+    `address_state`, `address_postal_code`), which win; an empty string means absent."""
+
+    model_config = ConfigDict(json_schema_extra=_spec_properties)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spec_names(cls, data: Any) -> Any:
+        return address_fields(data)
+
     name: Annotated[Text, _length(255)] | None = None
     phone: Phone | None = None
     address: Annotated[Text, _length(500)]
@@ -366,6 +418,9 @@ class OrderBody(Body):
     items: Annotated[list[CartItemIn], Field(min_length=1, max_length=MAX_LINES)]
     shipping_address: Address
     total_amount: Money | None = None
+
+
+MAX_ORDER_LIMIT = 1000
 
 
 class OrderItemOut(BaseModel):
@@ -463,7 +518,8 @@ class OrderListOut(BaseModel):
 
 
 class OrderQuery(BaseModel):
-    limit: query_whole(1, 100) = 50  # type: ignore[valid-type]
+    # As for products: the whole history of a normal customer unless the client pages.
+    limit: query_whole(1, MAX_ORDER_LIMIT) = MAX_ORDER_LIMIT  # type: ignore[valid-type]
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 

@@ -13,6 +13,28 @@ ERROR_RESPONSE = {
 }
 
 
+# The image upload's body is multipart (quart-schema documents JSON and form bodies from
+# models; a file is documented here).
+UPLOADS = {("/api/admin/products/{product_id}/image", "post")}
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["image"],
+                "properties": {
+                    "image": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "PNG, JPEG or WebP, at most MAX_UPLOAD_BYTES",
+                    }
+                },
+            }
+        }
+    },
+}
+
 # Operations that answer 204 with no body (quart-schema documents bodies only).
 NO_CONTENT = {("/api/auth/logout", "post"), ("/api/auth/logout-all", "post")}
 # Operations whose 200 is a CSV file, not JSON.
@@ -34,6 +56,10 @@ class ShopOpenAPI(OpenAPIProvider):
         document = super().schema(*args, **kwargs)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        for path, method in UPLOADS:
+            operation = document.get("paths", {}).get(path, {}).get(method)
+            if operation is not None:
+                operation["requestBody"] = UPLOAD_BODY
         for path, method in NO_CONTENT:
             operation = document.get("paths", {}).get(path, {}).get(method)
             if operation is not None:

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from quart import current_app, g, request
 
 from cloudstore.domain.catalog import CatalogIndex, Page, Product
-from cloudstore.web.cookies import NOTICE_COOKIE, cookie_name
+from cloudstore.web.cookies import CART_COOKIE, NOTICE_COOKIE, cookie_name
 from cloudstore.web.html.csrf import csrf_token
 from cloudstore.web.html.rendering import render, render_alone
 from cloudstore.web.html.responses import is_htmx
@@ -49,12 +49,17 @@ class CatalogQuery:
     sort: str = "newest"
     limit: int = 24
     cursor: str | None = None
+    # How many pages of the listing the shopper has loaded ("Load more" counts them, so a
+    # page reloaded by Back shows them all again); it only changes the HTML's links.
+    pages: int = 1
 
     @classmethod
-    def of(cls, filters: dict, limit: int, cursor: str | None = None) -> CatalogQuery:
+    def of(
+        cls, filters: dict, limit: int, cursor: str | None = None, pages: int = 1
+    ) -> CatalogQuery:
         """From a listing's filters (`listing.catalog_filters`), where "" means any."""
         return cls(
-            filters["category"] or None, filters["q"] or None, filters["sort"], limit, cursor
+            filters["category"] or None, filters["q"] or None, filters["sort"], limit, cursor, pages
         )
 
     def run(self, index: CatalogIndex) -> Page:
@@ -117,11 +122,13 @@ async def shared_html(snapshot: CatalogIndex, key: SharedHtml, data: TemplateDat
 
 def anonymous_visit() -> bool:
     """A full-page GET that no account, cart or notice makes personal."""
+    cookies = request.cookies
     return (
         request.method == "GET"
         and not is_htmx()
         and request_token() is None
-        and cookie_name(NOTICE_COOKIE) not in request.cookies
+        and cookie_name(NOTICE_COOKIE) not in cookies
+        and cookie_name(CART_COOKIE) not in cookies
     )
 
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from quart import Quart, Response, g, request
 
+from cloudstore.domain.field_messages import format_page_message
+from cloudstore.web.cookies import CART_COOKIE, cookie_name
 from cloudstore.web.html.csrf import CSRF_FIELD, csrf_token, persist_new_token
 from cloudstore.web.html.listing import MAX_QUERY, SORT_LABELS
 from cloudstore.web.html.rendering import (
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from cloudstore.domain.pricing import Quote
 
 log = logging.getLogger(__name__)
-SavedCart = Callable[["User"], Awaitable["Quote"]]
+SavedCart = Callable[["User | None"], Awaitable["Quote"]]
 
 
 def install_html(app: Quart, *, saved_cart: SavedCart) -> None:
@@ -40,6 +42,7 @@ def install_html(app: Quart, *, saved_cart: SavedCart) -> None:
         SORT_LABELS=SORT_LABELS,
         MAX_QUERY=MAX_QUERY,
         tax_percent=lambda: f"{(backends().settings.tax_rate * 100).normalize():f}",
+        quantity_message=lambda: format_page_message("quantity"),
     )
     memoise_url_for(app)
 
@@ -70,9 +73,10 @@ def page_context(saved_cart: SavedCart):
             context["categories"] = backends().settings.categories
             user = await current_user(required=False)
             context["user"] = user
-            # Fragments get their cart from the view; a full page shows the saved cart (an
-            # anonymous cart is in the browser, which fetches it after load).
-            if user is not None and not is_htmx() and "cart" not in g:
+            # Fragments get their cart from the view; a full page shows the saved cart, or
+            # a no-JS visitor's cookie cart (a script's cart is fetched after load).
+            anonymous_cart = user is None and cookie_name(CART_COOKIE) in request.cookies
+            if (user is not None or anonymous_cart) and not is_htmx() and "cart" not in g:
                 g.cart = await saved_cart(user)
             context["cart"] = g.get("cart")
         except Exception:  # noqa: BLE001 - an error page must render even when backends fail

@@ -15,6 +15,7 @@ from cloudstore.auth import MAX_EMAIL_LENGTH
 from cloudstore.domain.accounts import MAX_NAME_LENGTH
 from cloudstore.domain.address import FIELD_LIMITS
 from cloudstore.domain.cart import MAX_QUANTITY
+from cloudstore.domain.images import ACCEPT, megabytes
 from cloudstore.domain.product_rules import DESCRIPTION_MAX, IMAGE_URL_MAX, NAME_MAX
 from cloudstore.settings import Settings
 
@@ -23,6 +24,8 @@ from cloudstore.settings import Settings
 class TemplateLimits:
     low_stock_badge: int
     low_stock_threshold: int
+    max_upload: str = "5 MB"  # MAX_UPLOAD_BYTES in words
+    image_accept: str = ACCEPT
     max_quantity: int = MAX_QUANTITY
     product_name: int = NAME_MAX
     product_description: int = DESCRIPTION_MAX
@@ -36,4 +39,5 @@ def install_template_limits(app: Quart, settings: Settings) -> None:
     app.jinja_env.globals["limits"] = TemplateLimits(
         low_stock_badge=settings.low_stock_badge,
         low_stock_threshold=settings.low_stock_threshold,
+        max_upload=megabytes(settings.max_upload_bytes),
     )

@@ -14,9 +14,12 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
 from quart import Quart, current_app, has_app_context, url_for
 
+from cloudstore.domain.images import SIZES, ProductImage
 from cloudstore.money import format_idr
+from cloudstore.shop.product_images import MEDIA_PREFIX, media_path
 
 STATUS_LABELS = {
     "pending": "Pending",
@@ -126,14 +129,41 @@ def plain_amount(amount) -> str:
     return str(int(amount))
 
 
+SIZE_BY_NAME = {size.name: size for size in SIZES}
+
+
 def image(product) -> str:
-    """Only our own images: a page never asks another host for anything."""
+    """Only our own images (/static/, /media/, or MEDIA_BASE_URL's): a page never asks
+    another host for anything else."""
     url = getattr(product, "image_url", None) or (
         product.get("image_url") if isinstance(product, dict) else ""
     )
-    if url and url.startswith("/static/") and ".." not in url:
+    if url and url.startswith(("/static/", MEDIA_PREFIX)) and ".." not in url:
         return url
     return url_for("static", filename="img/placeholder.svg")
+
+
+def media_url(name: str) -> str:
+    """A media file's URL: MEDIA_BASE_URL's (a CDN) when set, else the app's /media/."""
+    base = current_app.extensions["cloudstore"].settings.media_base_url
+    return f"{base}/{name}" if base else media_path(name)
+
+
+def img_attrs(product, size: str, width: int | None = None, height: int | None = None) -> Markup:
+    """`src`, `srcset` (1x, 2x), `width` and `height` of a product's <img> at one of the sizes
+    the pages use (card, page, thumb); products without an uploaded image show `image_url`
+    (the seed's artwork) or the placeholder at that size."""
+    shown = SIZE_BY_NAME[size]
+    uploaded = getattr(product, "image", None)
+    if isinstance(uploaded, ProductImage):
+        variant = uploaded.variant(size)
+        src, src_2x = media_url(variant.key), media_url(variant.key_2x)
+        return Markup('src="{}" srcset="{} 1x, {} 2x" width="{}" height="{}"').format(
+            src, src, src_2x, width or variant.width, height or variant.height
+        )
+    return Markup('src="{}" width="{}" height="{}"').format(
+        escape(image(product)), width or shown.width, height or shown.height
+    )
 
 
 def status_label(status: str) -> str:
@@ -159,7 +189,7 @@ def when(iso: object) -> str:
 
 def register_filters(app: Quart) -> None:
     clock = app_clock(app)
-    for function in (idr, plain_amount, image, time_left, status_label):
+    for function in (idr, plain_amount, image, img_attrs, time_left, status_label):
         app.add_template_filter(function, function.__name__)
     app.add_template_filter(clock.when, "when")
     app.jinja_env.globals["shop_time_zone"] = clock.label

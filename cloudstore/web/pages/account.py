@@ -21,7 +21,7 @@ from cloudstore.web.html.responses import (
     safe_next,
     set_session_cookie,
 )
-from cloudstore.web.pages import forms
+from cloudstore.web.pages import cookie_cart, forms
 from cloudstore.web.pages.cartview import browser_lines
 from cloudstore.web.session import backends, cookie_token, current_user
 
@@ -62,6 +62,7 @@ async def _merge_message(user_id: str) -> str | None:
 async def _signed_in(session: accounts.Session, greeting: str, next_path: str):
     merged = await _merge_message(session.user.user_id)
     response = go(next_path)
+    cookie_cart.forget(response)  # a no-JS visitor's cart is in the saved cart now
     set_session_cookie(response, session.token)
     return notify(response, f"{greeting} {merged}" if merged else greeting)
 

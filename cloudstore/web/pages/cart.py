@@ -5,12 +5,13 @@ from __future__ import annotations
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.accounts import User
-from cloudstore.domain.cart import MAX_QUANTITY, CartLine
+from cloudstore.domain.cart import CartLine
 from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.field_messages import format_page_message
 from cloudstore.shop import carts
 from cloudstore.web.html.responses import go, is_htmx, notify, page
-from cloudstore.web.pages import forms
-from cloudstore.web.pages.cartview import cart_changed, lines_for, quote_for
+from cloudstore.web.pages import cookie_cart, forms
+from cloudstore.web.pages.cartview import browser_lines, cart_changed, lines_for, quote_for
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -35,11 +36,14 @@ async def drawer():
 async def _done(user: User | None, lines: list[CartLine], text: str, kind: str = "success"):
     if is_htmx():
         return await cart_changed(user, lines, {"kind": kind, "text": text})
+    response = go(url_for("pages.cart.view"))
     if user is None:
-        # Without JavaScript the browser has nowhere to keep an anonymous cart.
-        text = "Log in to keep a cart without JavaScript; your items will be saved."
-        kind = "info"
-    return notify(go(url_for("pages.cart.view")), text, kind)
+        # Without JavaScript the server keeps an anonymous cart, in a signed cookie.
+        if not cookie_cart.fits(lines):
+            lines = browser_lines()
+            text, kind = "Your cart is full. Log in to keep more items.", "warning"
+        cookie_cart.keep(response, lines)
+    return notify(response, text, kind)
 
 
 @bp.post("/items")
@@ -75,7 +79,7 @@ async def update(product_id: str):
     user = await current_user(required=False)
     lines = await lines_for(user)
     if quantity is None:
-        text = f"Choose a quantity from 0 to {MAX_QUANTITY}."
+        text = f"{format_page_message('quantity')} To take it out, use Remove."
         return await _done(user, lines, text, "error")
     if all(line.product_id != product_id for line in lines):
         return await _done(user, lines, "That item is no longer in your cart.", "info")

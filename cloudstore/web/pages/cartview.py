@@ -1,6 +1,7 @@
 """The cart as pages see it: where its lines come from (the Cart table once logged in, the
 browser's localStorage copy before), and the htmx response that follows every change.
 
+A visitor without JavaScript keeps it in a signed cookie instead (`cookie_cart`).
 The browser copy arrives in the `X-Cart` header that `static/js/cart.js` adds to htmx
 requests; it is untrusted, so it goes through `shop.carts.parse_lines`. After a change the
 server sends the new lines back in an `HX-Trigger` event (`cs:cart-store`) for the script to
@@ -22,6 +23,7 @@ from cloudstore.domain.pricing import Quote
 from cloudstore.shop import carts
 from cloudstore.web.html.rendering import render_block, render_blocks
 from cloudstore.web.html.responses import from_page
+from cloudstore.web.pages import cookie_cart
 from cloudstore.web.session import backends
 
 CART_HEADER = "X-Cart"
@@ -30,10 +32,11 @@ STORE_EVENT = "cs:cart-store"
 
 
 def browser_lines() -> list[CartLine]:
-    """The anonymous cart the script sent; anything malformed counts as an empty cart."""
+    """The anonymous cart: the one the script sent, else (a visitor without JavaScript) the
+    signed cookie's (`cookie_cart`). Anything malformed counts as an empty cart."""
     raw = request.headers.get(CART_HEADER, "")
     if not raw:
-        return []
+        return cookie_cart.cookie_lines() if cookie_cart.present() else []
     try:
         items = bounded_json(raw, max_chars=MAX_HEADER_CHARS, name=CART_HEADER)
         return normalize(carts.parse_lines(items))[:MAX_LINES]
@@ -75,4 +78,5 @@ async def cart_changed(
     response.headers["Cache-Control"] = "no-store"
     if user is None:
         response.headers["HX-Trigger"] = json.dumps({STORE_EVENT: {"items": lines_payload(known)}})
+        cookie_cart.forget(response)  # the script keeps the cart from now on
     return response

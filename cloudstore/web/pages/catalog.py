@@ -9,6 +9,7 @@ from quart import Blueprint, redirect, request, url_for
 
 from cloudstore.domain.catalog import CatalogIndex
 from cloudstore.domain.errors import InvalidInput
+from cloudstore.domain.numbers import whole_number
 from cloudstore.shop.catalog import find_product, snapshot
 from cloudstore.web.html.catalog_answers import (
     CatalogQuery,
@@ -22,6 +23,7 @@ from cloudstore.web.session import backends
 
 bp = Blueprint("catalog", __name__)
 PAGE_SIZE = 12
+MAX_PAGES = 20  # a Back rebuilds at most this many pages at once
 GRID = "shared/catalog_results.html"  # the results, the same HTML for everyone
 PANEL = "shared/product_panel.html"  # a product's details, likewise
 
@@ -30,13 +32,33 @@ def catalog_url(filters: dict, cursor: str | None = None) -> str:
     return listing_url("pages.catalog.index", filters, cursor)
 
 
+def pages_loaded() -> int:
+    """The `pages` parameter: how many pages "Load more" has shown (1 to MAX_PAGES)."""
+    try:
+        return whole_number(
+            request.args.get("pages", "1"), name="pages", minimum=1, maximum=MAX_PAGES
+        )
+    except InvalidInput:
+        return 1
+
+
+def pages_url(filters: dict, pages: int) -> str:
+    """The listing's first `pages` pages at once: what "Load more" puts in the address bar."""
+    url = catalog_url(filters)
+    return url if pages <= 1 else f"{url}{'&' if '?' in url else '?'}pages={pages}"
+
+
 @bp.get("/")
 async def index():
     filters = catalog_filters()
     cursor = request.args.get("cursor") or None
     catalog = await snapshot(backends())
     target = hx_target()
-    query = CatalogQuery.of(filters, PAGE_SIZE, cursor)
+    pages = pages_loaded()
+    if cursor or target == "results":
+        query = CatalogQuery.of(filters, PAGE_SIZE, cursor, pages)
+    else:  # a whole page (Back or a reload after "Load more") shows every page loaded
+        query = CatalogQuery.of(filters, PAGE_SIZE * pages, None, pages)
 
     async def grid(block: str | None = None) -> Markup:
         key = SharedHtml.here(GRID, query, block)
@@ -61,10 +83,20 @@ def results_context(catalog: CatalogIndex, filters: dict, query: CatalogQuery) -
     except InvalidInput:  # a stale or edited cursor: start from the top
         query = replace(query, cursor=None)
         results = query.run(catalog)
+    following = query.pages + 1
+    next_url = more_url = None
+    if results.next_cursor:
+        more_url = catalog_url(filters, results.next_cursor)
+        # "Load more" fetches the next page (htmx) and puts "the first N pages" in the
+        # address bar, so Back to this listing rebuilds it (and the browser its scroll).
+        next_url = pages_url(filters, following) if following <= MAX_PAGES else more_url
+        more_url += f"&pages={min(following, MAX_PAGES)}"
     return {
         "filters": filters,
         "results": results,
-        "next_url": catalog_url(filters, results.next_cursor) if results.next_cursor else None,
+        "next_url": next_url,
+        "more_url": more_url,
+        "push_url": next_url if following <= MAX_PAGES else "false",
         "continued": bool(query.cursor),
         "first_url": catalog_url(filters),
     }

@@ -8,7 +8,8 @@ from cloudstore.auth import check_password_rules, normalize_email
 from cloudstore.domain.address import FIELD_LIMITS, PHONE, POSTAL_CODE
 from cloudstore.domain.cart import MAX_QUANTITY
 from cloudstore.domain.errors import ErrorCode, InvalidInput
-from cloudstore.domain.field_messages import format_page_message
+from cloudstore.domain.field_messages import format_page_message, page_message, too_long
+from cloudstore.domain.field_messages import required as is_required
 from cloudstore.domain.numbers import whole_number
 from cloudstore.domain.text import CONTROL
 from cloudstore.shop.accounts import clean_name
@@ -75,17 +76,16 @@ def address_form(data: Mapping[str, str], *, required: bool) -> Form:
     an address, once started, needs its city and postal code)."""
     form = Form(values={name: _text(data, name) for name in ADDRESS_FIELDS})
     values, errors = form.values, form.errors
+    # The API's words for the same problems (domain/field_messages.py), after the label.
     for name, limit in LIMITS.items():
         if len(values[name]) > limit:
-            errors[name] = f"Use at most {limit} characters."
+            errors[name] = page_message(name, too_long(limit))
     if not values["name"]:
-        errors["name"] = "Enter a name."
+        errors["name"] = page_message("name", is_required("name"))
     needed = ("phone", "address", "city", "postal_code") if required or values["address"] else ()
-    labels = {"phone": "a phone number", "address": "a street address", "city": "a city"}
-    labels["postal_code"] = "a postal code"
     for name in needed:
         if not values[name]:
-            errors.setdefault(name, f"Enter {labels[name]}.")
+            errors.setdefault(name, page_message(name, is_required(name)))
     if values["phone"] and not PHONE.match(values["phone"]):
         errors.setdefault("phone", format_page_message("phone"))
     if values["postal_code"] and not POSTAL_CODE.match(values["postal_code"]):

@@ -276,3 +276,38 @@ async def test_the_admin_form_says_the_same_about_stock_as_the_api(module_app, h
         "/api/admin/products", json={**PRODUCT, "stock": -1}, headers=headers["admin"]
     )
     assert (await api.get_json())["error"] == "stock must be a whole number from 0 to 10000000"
+
+
+async def test_a_missing_or_too_long_address_field_reads_the_same_on_the_page_and_the_api(
+    module_app,
+):
+    client = module_app.test_client()
+    token = await register(client, email=unique_email())
+    client.set_cookie("localhost", "cs_session", token)
+    csrf = await csrf_token(client)
+    form = {**ADDRESS, "city": "", "state": "x" * 121}
+    body = await text(
+        await client.post("/profile", form=form, headers=htmx(csrf, current="/profile"))
+    )
+    assert "City is required." in body
+    assert "State must be at most 120 characters." in body
+    api = await client.put("/api/user/address", json={**ADDRESS, "city": ""}, headers=bearer(token))
+    assert (await api.get_json())["error"] == "city is required"
+    api = await client.put(
+        "/api/user/address", json={**ADDRESS, "state": "x" * 121}, headers=bearer(token)
+    )
+    assert (await api.get_json())["error"] == "state must be at most 120 characters"
+
+
+async def test_a_quantity_reads_the_same_on_the_page_the_script_and_the_api(module_app):
+    client = module_app.test_client()
+    token = await register(client, email=unique_email())
+    page = await text(await client.get("/cart"))
+    words = "Quantity " + FORMATS["quantity"] + "."
+    assert f'data-quantity-message="{words}"' in page  # what static/js/feedback.js says
+    api = await client.post(
+        "/api/cart",
+        json={"items": [{"product_id": LAMBDA, "quantity": 100}]},
+        headers=bearer(token),
+    )
+    assert (await api.get_json())["error"] == "items.0.quantity " + FORMATS["quantity"]

@@ -14,7 +14,7 @@ async def test_catalog_page_lists_products_with_idr_prices_and_stock(client, see
     assert response.headers["Vary"] == "HX-Request"
     assert "<html" in body and 'id="results"' in body
     assert "18 products" in body
-    assert re.search(r"Rp \d{1,3}(\.\d{3})+<", body)
+    assert re.search(r"Rp \d{1,3}(\.\d{3})+ <span class=\"ppn\">\+ PPN 11%<", body)
     assert "Rp 650.000" in await text(await client.get("/?q=t3.medium"))
     assert "In stock" in body
     assert 'name="htmx-config"' in body
@@ -45,18 +45,30 @@ async def test_unknown_category_and_sort_fall_back_to_all(client, seeded):
     assert "18 products" in body
 
 
+def _attribute(html: str, name: str) -> str:
+    value = html.split('id="load-more"')[1].split(f'{name}="')[1].split('"')[0]
+    return value.replace("&amp;", "&")
+
+
 async def test_load_more_uses_the_cursor_and_returns_only_items(client, seeded):
     first = await text(await client.get("/"))
     assert 'id="load-more"' in first
-    next_url = first.split('id="load-more"')[1].split('href="')[1].split('"')[0]
-    next_url = next_url.replace("&amp;", "&")
-    response = await client.get(next_url, headers={**htmx(), "HX-Target": "load-more"})
+    more_url = _attribute(first, "hx-get")
+    response = await client.get(more_url, headers={**htmx(), "HX-Target": "load-more"})
     body = await text(response)
     assert is_fragment(body)
     assert body.count('class="product-card') == 6  # 18 products, 12 per page
     assert 'id="load-more"' not in body
-    # Without JavaScript the same link renders the next page in full.
-    assert "<html" in await text(await client.get(next_url))
+
+
+async def test_load_more_puts_the_pages_loaded_in_the_address_bar(client, seeded):
+    """So that Back (or a reload, or no JavaScript) rebuilds the whole list loaded."""
+    first = await text(await client.get("/?category=&sort=price_asc"))
+    assert _attribute(first, "hx-push-url") == "/?sort=price_asc&pages=2"
+    assert _attribute(first, "href") == "/?sort=price_asc&pages=2"
+    again = await text(await client.get("/?sort=price_asc&pages=2"))
+    assert "<html" in again and again.count('class="product-card') == 18
+    assert (await client.get("/?pages=999")).status_code == 200  # bounded, never an error
 
 
 async def test_product_page_and_fragment(client, seeded):
