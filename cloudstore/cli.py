@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import getpass
 import importlib.metadata
 import importlib.util
 import json
@@ -265,11 +266,43 @@ def _on_backends(action):
         return asyncio.run(_with_backends(settings, action))
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _admin_password(args: argparse.Namespace) -> str:
+    """The new admin's password, never from the command line (shell history, `ps`): the
+    first line of standard input with `--password-stdin`, else asked twice at the terminal."""
+    if args.password is not None:
+        raise SystemExit(
+            "cloudstore create-admin: --password is no longer accepted (it would stay in "
+            "the shell history and show in ps); type the password when asked, or pipe it "
+            "with --password-stdin"
+        )
+    if args.password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise SystemExit("cloudstore create-admin: no password on standard input")
+        return password
+    if not _interactive():
+        raise SystemExit(
+            "cloudstore create-admin: no terminal to ask for the password on; "
+            "pipe it with --password-stdin"
+        )
+    password = getpass.getpass("Password for the admin: ")
+    if getpass.getpass("The same password again: ") != password:
+        raise SystemExit("cloudstore create-admin: the two passwords differ; nothing changed")
+    return password
+
+
 def create_admin(args: argparse.Namespace) -> int:
+    from cloudstore.auth import check_password_rules
     from cloudstore.shop.accounts import create_admin as make_admin
 
+    password = _admin_password(args)
+    check_password_rules(password)  # before any backend starts
     user = _on_backends(
-        lambda b: make_admin(b, email=args.email, password=args.password, name=args.name)
+        lambda b: make_admin(b, email=args.email, password=password, name=args.name)
     )
     print(f"{user.email} is an admin ({user.user_id})")
     return 0
@@ -419,9 +452,19 @@ def parser() -> argparse.ArgumentParser:
     )
     seed_cmd.set_defaults(func=seed)
 
-    admin_cmd = commands.add_parser("create-admin", help="create or promote an admin")
+    admin_cmd = commands.add_parser(
+        "create-admin",
+        help="create or promote an admin (asks for the password, or reads it from stdin)",
+    )
     admin_cmd.add_argument("--email", required=True, help="the account's email")
-    admin_cmd.add_argument("--password", required=True, help="its password (6+ characters)")
+    admin_cmd.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password (6+ characters) from the first line of standard input "
+        "instead of asking for it twice",
+    )
+    # Gone: a password argument lands in shell history and `ps`. Kept only to say so.
+    admin_cmd.add_argument("--password", help=argparse.SUPPRESS)
     admin_cmd.add_argument("--name", help="display name (a new account: Administrator)")
     admin_cmd.set_defaults(func=create_admin)
 

@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     RESET_TOKEN_INVALID = "reset_token_invalid"  # noqa: S105 - an error code, not a secret
     FORBIDDEN = "forbidden"
     CSRF_FAILED = "csrf_failed"
+    OWN_ACCOUNT = "own_account"  # an admin may not disable or demote themselves
     # Catalog.
     PRODUCT_NOT_FOUND = "product_not_found"
     PRODUCT_EXISTS = "product_exists"

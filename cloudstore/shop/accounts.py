@@ -190,37 +190,63 @@ async def _account(backends: Backends, email: str) -> User:
 
 
 async def disable_user(backends: Backends, email: str) -> User:
+    """`disable_account` of the account with this email (`cloudstore disable-user`)."""
+    return await disable_account(backends, await _account(backends, email))
+
+
+async def enable_user(backends: Backends, email: str) -> User:
+    """`enable_account` of the account with this email (`cloudstore enable-user`)."""
+    return await enable_account(backends, await _account(backends, email))
+
+
+async def set_role(backends: Backends, email: str, role: str) -> User:
+    """`set_account_role` of the account with this email (`cloudstore set-role`)."""
+    _check_role(role)
+    return await set_account_role(backends, await _account(backends, email), role)
+
+
+async def disable_account(backends: Backends, user: User) -> User:
     """Switch an account off: its logins get the usual 401 and its sessions end (every
     worker notices within sessions.RECHECK_SECONDS)."""
-    user = await _account(backends, email)
     disabled = await backends.users.set_disabled(user.user_id, True)
-    assert disabled is not None
+    if disabled is None:
+        raise _gone(user)
     await sessions.end_all(backends, user.user_id)
     backends.user_cache.forget(user.user_id)
     return disabled
 
 
-async def enable_user(backends: Backends, email: str) -> User:
+async def enable_account(backends: Backends, user: User) -> User:
     """Switch an account back on (its ended sessions stay ended: it logs in again)."""
-    user = await _account(backends, email)
     enabled = await backends.users.set_disabled(user.user_id, False)
-    assert enabled is not None
+    if enabled is None:
+        raise _gone(user)
     backends.user_cache.forget(user.user_id)
     return enabled
 
 
-async def set_role(backends: Backends, email: str, role: str) -> User:
+async def set_account_role(backends: Backends, user: User, role: str) -> User:
     """Make an account an admin or a customer; its sessions see the new role within
     sessions.RECHECK_SECONDS."""
+    _check_role(role)
+    changed = await backends.users.set_role(user.user_id, role)
+    if changed is None:
+        raise _gone(user)
+    backends.user_cache.forget(user.user_id)
+    return changed
+
+
+def _check_role(role: str) -> None:
     if role not in ROLES:
         raise InvalidInput(
             f"role must be one of {', '.join(ROLES)}", code=ErrorCode.INVALID, field="role"
         )
-    user = await _account(backends, email)
-    changed = await backends.users.set_role(user.user_id, role)
-    assert changed is not None
-    backends.user_cache.forget(user.user_id)
-    return changed
+
+
+def _gone(user: User) -> NotFound:
+    return NotFound(
+        f"the account {user.user_id} no longer exists", code=ErrorCode.ACCOUNT_NOT_FOUND
+    )
 
 
 async def update_profile(

@@ -340,6 +340,87 @@ class OrderStore:
         last = reply.get("LastEvaluatedKey")
         return orders, (_encode_key_cursor(last) if last and orders else None)
 
+    async def search(
+        self,
+        *,
+        low: str,
+        high: str,
+        user_id: str | None = None,
+        status: str | None = None,
+        newest_first: bool = True,
+        limit: int = 50,
+        cursor: str | None = None,
+        rounds: int = 5,
+    ) -> tuple[list[Order], str | None]:
+        """Orders with ids from `low` to `high` (a time range: ids are ULIDs), of one
+        customer or of everyone, optionally of one status; one page. Never a Scan:
+
+        - one customer: a Query on the table's own key (user_id, order_id range); a status
+          is a FilterExpression over that customer's orders in the range, so up to `rounds`
+          Queries fill a page;
+        - a status: a Query on the orders-by-status GSI (status, order_id range);
+        - otherwise: a Query on the orders-by-time GSI (the constant, order_id range).
+        """
+        values: dict = {":low": to_value(low), ":high": to_value(high)}
+        kwargs: dict = {"TableName": self.table, "ScanIndexForward": not newest_first}
+        if user_id:
+            index_key = ("user_id", user_id)
+            kwargs["KeyConditionExpression"] = "user_id = :u AND order_id BETWEEN :low AND :high"
+            values[":u"] = to_value(user_id)
+            if status:
+                kwargs["FilterExpression"] = "#s = :s"
+                kwargs["ExpressionAttributeNames"] = {"#s": "status"}
+                values[":s"] = to_value(status)
+        elif status:
+            index_key = ("status", status)
+            kwargs["IndexName"] = ORDERS_BY_STATUS
+            kwargs["KeyConditionExpression"] = "#s = :s AND order_id BETWEEN :low AND :high"
+            kwargs["ExpressionAttributeNames"] = {"#s": "status"}
+            values[":s"] = to_value(status)
+        else:
+            index_key = ("order_list", ORDER_LIST)
+            kwargs["IndexName"] = ORDERS_BY_TIME
+            kwargs["KeyConditionExpression"] = (
+                "order_list = :all AND order_id BETWEEN :low AND :high"
+            )
+            values[":all"] = to_value(ORDER_LIST)
+        kwargs["ExpressionAttributeValues"] = values
+        if cursor:
+            start = _decode_key_cursor(cursor, index_key)
+            if not low <= start["order_id"]["S"] <= high:
+                raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR)
+            kwargs["ExclusiveStartKey"] = start
+        orders: list[Order] = []
+        last = None
+        for _ in range(max(rounds, 1)):
+            kwargs["Limit"] = limit - len(orders)
+            reply = await self.dynamo.call("query", **kwargs)
+            orders.extend(order_from_item(item) for item in reply.get("Items", []))
+            last = reply.get("LastEvaluatedKey")
+            if not last or len(orders) >= limit:
+                break
+            kwargs["ExclusiveStartKey"] = last
+        return orders, (_encode_key_cursor(last) if last else None)
+
+    async def summaries_for_user(self, user_id: str) -> list[OrderSummary]:
+        """Every order of one customer, only the fields a summary needs (an admin's customer
+        page: how many orders, how much spent): Queries on the table's key, never a Scan."""
+        kwargs: dict = {
+            "TableName": self.table,
+            "KeyConditionExpression": "user_id = :u AND begins_with(order_id, :p)",
+            "ExpressionAttributeValues": {":u": to_value(user_id), ":p": to_value(ORDER_PREFIX)},
+            "ProjectionExpression": "order_id, user_id, created_at, total_amount, #s",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        summaries: list[OrderSummary] = []
+        while True:
+            reply = await self.dynamo.call("query", **kwargs)
+            summaries.extend(summary_from_item(item) for item in reply.get("Items", []))
+            last = reply.get("LastEvaluatedKey")
+            if not last:
+                return summaries
+            kwargs["ExclusiveStartKey"] = last
+
     async def list_since(self, since: datetime) -> list[OrderSummary]:
         """Every order placed at or after `since`, oldest first (the admin dashboard).
 

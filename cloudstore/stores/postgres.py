@@ -148,6 +148,19 @@ class Postgres:
 
         return await self._bounded(statement, transaction=False)
 
+    async def fetchall(
+        self, query: str, params: tuple[Any, ...] = (), row_factory: Any = None
+    ) -> list[Any]:
+        """Run one statement under a deadline and return all its rows."""
+
+        async def statement(conn: psycopg.AsyncConnection):
+            cursor_args = {"row_factory": row_factory} if row_factory else {}
+            async with conn.cursor(**cursor_args) as cur:
+                await cur.execute(query, params)
+                return await cur.fetchall() if cur.description else []
+
+        return await self._bounded(statement, transaction=False)
+
     async def in_transaction(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
         """`await work(conn)` inside one transaction, under the same deadline as a statement."""
         return await self._bounded(work, transaction=True)

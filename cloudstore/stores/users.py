@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+from collections.abc import Iterable
+from datetime import datetime
 
 import psycopg
 from psycopg.rows import class_row
 
 from cloudstore.domain.accounts import User, email_key
-from cloudstore.domain.errors import Conflict, ErrorCode
+from cloudstore.domain.client_text import MAX_CURSOR_CHARS, bounded_json, unpadded_base64
+from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput
 from cloudstore.stores.postgres import Postgres
 
 PROFILE_FIELDS = ("name", "phone", "address", "city", "state", "postal_code")
 
 
 COLUMNS = ", ".join(User.__dataclass_fields__)
+# What the admin's customer search matches `q` in (migration 0006 indexes it by trigrams
+# where pg_trgm is available; without it the same query reads the table).
+SEARCH_TEXT = "lower(name || ' ' || email)"
+
+
+def _like_pattern(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def encode_user_cursor(user: User) -> str:
+    plain = json.dumps([user.created_at.isoformat(), user.user_id])
+    return base64.urlsafe_b64encode(plain.encode()).decode().rstrip("=")
+
+
+def _decode_user_cursor(cursor: str) -> tuple[datetime, str]:
+    value = bounded_json(
+        unpadded_base64(cursor, max_chars=MAX_CURSOR_CHARS),
+        max_chars=MAX_CURSOR_CHARS,
+        name="cursor",
+        code=ErrorCode.INVALID_CURSOR,
+    )
+    try:
+        created, user_id = value
+        moment = datetime.fromisoformat(created)
+    except (TypeError, ValueError):
+        raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR) from None
+    if not isinstance(user_id, str) or not user_id or moment.tzinfo is None:
+        raise InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR)
+    return moment, user_id
 
 
 class EmailTaken(Conflict):
@@ -58,6 +93,42 @@ class UserStore:
 
     async def by_id(self, user_id: str) -> User | None:
         return await self._one(f"SELECT {COLUMNS} FROM users WHERE user_id = %s", (user_id,))
+
+    async def by_ids(self, user_ids: Iterable[str]) -> dict[str, User]:
+        """The accounts of these ids (one query), by id; unknown ids are left out."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return {}
+        rows = await self.db.fetchall(
+            f"SELECT {COLUMNS} FROM users WHERE user_id = ANY(%s)",
+            (wanted,),
+            row_factory=class_row(User),
+        )
+        return {user.user_id: user for user in rows}
+
+    async def search(
+        self, q: str = "", *, limit: int = 20, cursor: str | None = None
+    ) -> tuple[list[User], str | None]:
+        """Accounts whose name or email contains `q` (any letter case), newest first, one
+        page; the next page starts after the cursor (created_at, user_id)."""
+        conditions = []
+        params: list[object] = []
+        if q:
+            conditions.append(f"{SEARCH_TEXT} LIKE lower(%s)")
+            params.append(_like_pattern(q))
+        if cursor:
+            created, user_id = _decode_user_cursor(cursor)
+            conditions.append("(created_at, user_id) < (%s, %s)")
+            params.extend((created, user_id))
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = await self.db.fetchall(
+            f"SELECT {COLUMNS} FROM users {where} ORDER BY created_at DESC, user_id DESC LIMIT %s",
+            (*params, limit + 1),
+            row_factory=class_row(User),
+        )
+        more = len(rows) > limit
+        users = rows[:limit]
+        return users, (encode_user_cursor(users[-1]) if more and users else None)
 
     async def update_profile(self, user_id: str, **fields: str | None) -> User | None:
         changes = {k: v for k, v in fields.items() if k in PROFILE_FIELDS}

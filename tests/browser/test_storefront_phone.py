@@ -84,8 +84,9 @@ def test_an_admins_header_fits_320_px_too(make_context, server_env):
     """An admin's header has one more link (Admin)."""
     email = f"phone-admin-{uuid.uuid4().hex[:8]}@example.com"
     made = subprocess.run(  # noqa: S603 - our own CLI
-        [*CLI, "create-admin", "--email", email, "--password", PASSWORD, "--name", "Phone Admin"],
+        [*CLI, "create-admin", "--email", email, "--password-stdin", "--name", "Phone Admin"],
         env=server_env,
+        input=PASSWORD + "\n",
         capture_output=True,
         text=True,
         timeout=180,

@@ -45,11 +45,12 @@ class Shop:
     def both(self) -> tuple[str, str]:
         return self.a.base, self.b.base
 
-    def command(self, *args: str) -> str:
+    def command(self, *args: str, stdin: str | None = None) -> str:
         """An operator's `cloudstore` command on the shared backends (from a third box)."""
         done = subprocess.run(  # noqa: S603
             [sys.executable, "-m", "cloudstore", *args],
             env={**zero_config_env(self.tool_dir), **self.env},
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=120,
@@ -132,7 +133,7 @@ def product_on(base: str, product_id: str) -> dict | None:
 
 def admin_token(shop: Shop) -> str:
     email = unique_email("admin")
-    shop.command("create-admin", "--email", email, "--password", "admin-pass-1")
+    shop.command("create-admin", "--email", email, "--password-stdin", stdin="admin-pass-1\n")
     status, body = login(shop.b.base, email, "admin-pass-1", new_address())
     assert status == 200, body
     return body["token"]

@@ -14,6 +14,7 @@ LAMBDA = "PROD-LAMBDA-10M"
 SAMPLE = {
     "product_id": "PROD-NOT-THERE",
     "order_id": "ORD-01J00000000000000000000000",
+    "user_id": "USR-NOBODY",
     "name": "0" * 40 + ".webp",  # /media/<name>: public when found; a miss is no-store
 }
 PUBLIC = {("GET", "/api/products"), ("GET", "/api/products/<product_id>")}

@@ -1,4 +1,5 @@
-"""The admin console under /admin: dashboard, products (with stock) and orders.
+"""The admin console under /admin: dashboard, products (with stock), orders (search, filters,
+CSV export) and customers.
 
 Admins only, checked once for every route here: an anonymous visitor is sent to the login
 page (and back afterwards), a customer gets the site's 403 page. State-changing requests
@@ -13,7 +14,7 @@ from quart import Blueprint, request
 
 from cloudstore.domain.client_text import split_url
 from cloudstore.domain.errors import ErrorCode, Forbidden
-from cloudstore.web.admin import dashboard, orders, payments, products
+from cloudstore.web.admin import customers, dashboard, exports, orders, payments, products
 from cloudstore.web.admin.common import ADMIN_ROOT
 from cloudstore.web.html.csrf import SAFE_METHODS, check_csrf
 from cloudstore.web.html.rendering import template_module
@@ -32,7 +33,7 @@ def login_next() -> str:
 
 def blueprint() -> Blueprint:
     admin = Blueprint("admin", __name__, url_prefix=ADMIN_ROOT)
-    for module in (dashboard, products, orders, payments):
+    for module in (dashboard, products, orders, payments, exports, customers):
         admin.register_blueprint(module.bp)
 
     @admin.before_request
@@ -51,7 +52,9 @@ def blueprint() -> Blueprint:
     def install_macros(state) -> None:
         env = state.app.jinja_env
         env.globals.update(
-            next_statuses=orders.next_statuses, ORDER_ACTION_LABELS=orders.ACTION_LABELS
+            next_statuses=orders.next_statuses,
+            ORDER_ACTION_LABELS=orders.ACTION_LABELS,
+            filter_label=orders.filter_label,
         )
 
         @state.app.before_serving

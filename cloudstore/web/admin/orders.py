@@ -1,14 +1,26 @@
-"""Orders: every customer's, newest first, by status, paged by cursor; one order with its
+"""Orders: every customer's, found by order id or customer email, filtered by status and
+date range, newest or oldest first, paged by cursor (`shop.order_search`; the results are the
+`results` block for htmx), each with the customer's name and email; one order with its
 status history; moving an order along its lifecycle (the buttons are the allowed next
-statuses from `domain.orders.TRANSITIONS`; anything else is a 409 shown in place)."""
+statuses from `domain.orders.TRANSITIONS`; anything else is a 409 shown in place). The CSV
+of what the filters select is `/admin/orders.csv` (`exports.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from quart import Blueprint, g, request, url_for
 
 from cloudstore.domain.errors import Conflict, ErrorCode, NotFound
+from cloudstore.domain.order_search import (
+    BY_EMAIL,
+    BY_ORDER_ID,
+    MAX_SEARCH_CHARS,
+    NOTHING,
+    OrderFilters,
+    parse_filters,
+)
 from cloudstore.domain.orders import (
     CANCELLED,
     PAID,
@@ -19,6 +31,7 @@ from cloudstore.domain.orders import (
     Order,
 )
 from cloudstore.domain.payments import BANK_TRANSFER
+from cloudstore.shop import order_search
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
 from cloudstore.web.admin import payments
@@ -31,6 +44,7 @@ from cloudstore.web.html.responses import (
     notify,
     page,
 )
+from cloudstore.web.html.template_filters import status_label
 from cloudstore.web.session import backends
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -61,36 +75,76 @@ def needs_transfer_reference(order: Order) -> bool:
     )
 
 
-def list_url(status: str = "", cursor: str | None = None) -> str:
-    return listing_url("admin.orders.index", {"status": status}, cursor)
+# The status filter's words, where they differ from the status's own label.
+FILTER_LABELS = {PENDING: "Awaiting payment"}
+
+
+def filter_label(status: str) -> str:
+    return FILTER_LABELS.get(status, status_label(status))
+
+
+def list_url(filters: OrderFilters | None = None, cursor: str | None = None) -> str:
+    return listing_url("admin.orders.index", filters.as_params() if filters else {}, cursor)
+
+
+def export_url(filters: OrderFilters) -> str:
+    params = filters.as_params()
+    return url_for("admin.exports.orders_csv") + ("?" + urlencode(params) if params else "")
 
 
 def current_url() -> str:
     return current_page("/admin/orders", list_url())
 
 
+def heading(filters: OrderFilters) -> str:
+    """What the list shows, in words (the results' heading and the table's caption)."""
+    words = f"{filter_label(filters.status)} orders" if filters.status else "Orders"
+    if filters.search_by == BY_EMAIL:
+        words += f" of {filters.q}"
+    elif filters.search_by == BY_ORDER_ID:
+        words += f" with id {filters.q}"
+    if filters.date_from and filters.date_to:
+        words += f" placed {filters.date_from:%d %b %Y} to {filters.date_to:%d %b %Y}"
+    elif filters.date_from:
+        words += f" placed since {filters.date_from:%d %b %Y}"
+    elif filters.date_to:
+        words += f" placed until {filters.date_to:%d %b %Y}"
+    return words
+
+
 @bp.get("")
 async def index():
-    status = request.args.get("status", "")
-    status = status if status in STATUSES else ""
-    cursor = request.args.get("cursor") or None
-    # A stale or edited cursor starts from the newest.
-    orders, next_cursor, cursor = await order_use_cases.list_all(
+    filters = parse_filters(request.args, lenient=True)
+    # A stale or edited cursor starts from the first page.
+    found = await order_search.search(
         backends(),
-        status=status or None,
+        filters,
         limit=PAGE_SIZE,
-        cursor=cursor,
+        cursor=request.args.get("cursor") or None,
         restart_on_bad_cursor=True,
+    )
+    problem = (
+        None
+        if filters.search_by != NOTHING
+        else "Search by an order id (ORD-…) or a customer's whole email address. "
+        "To find a customer by name, use Customers."
     )
     return await page(
         "admin/orders.html",
-        orders=orders,
-        status_filter=status,
+        ["results"],
+        orders=found.orders,
+        people=found.people,
+        filters=filters,
+        filtered=filters != OrderFilters(),
         statuses=STATUSES,
-        next_url=list_url(status, next_cursor) if next_cursor else None,
-        first_url=list_url(status),
-        continued=bool(cursor),
-        here=list_url(status, cursor),
+        heading=heading(filters),
+        problem=problem,
+        max_query=MAX_SEARCH_CHARS,
+        next_url=list_url(filters, found.next_cursor) if found.next_cursor else None,
+        first_url=list_url(filters),
+        export_url=export_url(filters),
+        continued=bool(found.cursor),
+        here=list_url(filters, found.cursor),
         message=None,
     )
 
@@ -138,6 +192,12 @@ async def set_status(order_id: str):
 
 
 async def _row(order: Order, **shown: Any):
+    people = await order_search.people_of(backends(), [order])
     return await table_row(
-        "admin/orders.html", "order_row", here=current_url(), order=order, **shown
+        "admin/orders.html",
+        "order_row",
+        here=current_url(),
+        order=order,
+        people=people,
+        **shown,
     )

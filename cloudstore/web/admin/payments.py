@@ -10,6 +10,7 @@ from quart import Blueprint, g, request, url_for
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from cloudstore.domain.orders import CANCELLED, EXPIRED, PAID, PENDING, Order
 from cloudstore.domain.payments import BANK_TRANSFER, MIDTRANS, payment_status
+from cloudstore.shop import order_search
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.payments import confirm_bank_transfer
 from cloudstore.web.html.forms import Form
@@ -92,6 +93,7 @@ async def order_page(
         ["order_main"],
         status=status,
         order=order,
+        people=await order_search.people_of(backends(), [order]),
         here=here,
         cancelled=CANCELLED,
         form=form or Form(),

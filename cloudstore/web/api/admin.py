@@ -10,11 +10,12 @@ from quart_schema import (
 
 from cloudstore.domain.errors import ErrorCode, InvalidInput
 from cloudstore.domain.images import too_large
-from cloudstore.shop import catalog
-from cloudstore.shop import orders as order_use_cases
+from cloudstore.domain.order_search import parse_filters
+from cloudstore.shop import catalog, order_search
 from cloudstore.shop.orders import admin_set_status
 from cloudstore.web.api.idempotency import idempotency_key, replay_headers
 from cloudstore.web.api.models import (
+    AdminOrderFilters,
     AdminOrderQuery,
     ErrorOut,
     MessageOut,
@@ -26,6 +27,7 @@ from cloudstore.web.api.models import (
     StatusBody,
     StockAdjust,
 )
+from cloudstore.web.csv_response import csv_response
 from cloudstore.web.envelope import ok
 from cloudstore.web.session import admin_required, backends
 
@@ -134,14 +136,38 @@ async def adjust_stock(product_id: str, data: StockAdjust):
 @admin_required
 @validate_querystring(AdminOrderQuery)
 @document_response(OrderListOut, 200)
+@document_response(ErrorOut, 400)
 async def list_orders(query_args: AdminOrderQuery):
-    """Every customer's orders, newest first, optionally of one status (admins only)."""
-    orders, next_cursor, _ = await order_use_cases.list_all(
-        backends(), status=query_args.status, limit=query_args.limit, cursor=query_args.cursor
+    """Every customer's orders (admins only), newest or oldest first, one page: optionally
+    one order by id (`q=ORD-…`) or one customer's (`q=` their email), of one status, placed
+    within `from`..`to` (days in the shop's time zone, both included)."""
+    filters = parse_filters(query_args.as_args())
+    found = await order_search.search(
+        backends(),
+        filters,
+        limit=query_args.limit,
+        cursor=query_args.cursor,
+        with_people=False,
     )
     return ok(
-        data=[order.as_dict() for order in orders], count=len(orders), next_cursor=next_cursor
+        data=[order.as_dict() for order in found.orders],
+        count=len(found.orders),
+        next_cursor=found.next_cursor,
     )
+
+
+@bp.get("/orders/export")
+@security_scheme([{"bearer": []}])
+@admin_required
+@validate_querystring(AdminOrderFilters)
+@document_response(ErrorOut, 400)
+async def export_orders(query_args: AdminOrderFilters):
+    """The orders `GET /api/admin/orders` would list with the same filters, all pages, as a
+    CSV file (text/csv, UTF-8 with a BOM), streamed; at most 10,000 rows. Amounts are whole
+    rupiah; a text cell that starts with `=`, `+`, `-` or `@` is prefixed with `'`."""
+    filters = parse_filters(query_args.as_args())
+    chunks = order_search.export_csv(backends(), filters)
+    return csv_response(chunks, order_search.export_filename(filters))
 
 
 @bp.post("/orders/<order_id>/status")

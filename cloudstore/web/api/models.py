@@ -30,6 +30,8 @@ from cloudstore.domain.catalog import MAX_LIMIT, SORTS
 from cloudstore.domain.errors import InvalidInput
 from cloudstore.domain.field_messages import FORMATS
 from cloudstore.domain.numbers import whole_number
+from cloudstore.domain.order_search import MAX_SEARCH_CHARS
+from cloudstore.domain.order_search import SORTS as ORDER_SORTS
 from cloudstore.domain.orders import STATUSES
 from cloudstore.domain.payments import PAYMENT_STATUSES, PROVIDERS
 from cloudstore.domain.product_rules import (
@@ -521,8 +523,43 @@ class OrderQuery(BaseModel):
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
-class AdminOrderQuery(BaseModel):
+class AdminOrderFilters(BaseModel):
+    """The admin's order filters (`domain.order_search.parse_filters` checks them)."""
+
+    q: (
+        Annotated[
+            str,
+            StringConstraints(max_length=MAX_SEARCH_CHARS),
+            Field(description="an order id (ORD-…) or a customer's email"),
+        ]
+        | None
+    ) = None
     status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    date_from: (
+        Annotated[
+            str,
+            StringConstraints(max_length=10),
+            Field(description="YYYY-MM-DD (SHOP_TIMEZONE)"),
+        ]
+        | None
+    ) = Field(default=None, alias="from")
+    date_to: (
+        Annotated[str, StringConstraints(max_length=10), Field(description="YYYY-MM-DD, included")]
+        | None
+    ) = Field(default=None, alias="to")
+    sort: Literal[ORDER_SORTS] = "newest"  # type: ignore[valid-type]
+
+    def as_args(self) -> dict[str, str | None]:
+        return {
+            "q": self.q,
+            "status": self.status,
+            "from": self.date_from,
+            "to": self.date_to,
+            "sort": self.sort,
+        }
+
+
+class AdminOrderQuery(AdminOrderFilters):
     limit: query_whole(1, 100) = 50  # type: ignore[valid-type]
     cursor: Annotated[str, StringConstraints(max_length=1024)] | None = None
 

@@ -37,6 +37,12 @@ UPLOAD_BODY = {
 
 # Operations that answer 204 with no body (quart-schema documents bodies only).
 NO_CONTENT = {("/api/auth/logout", "post"), ("/api/auth/logout-all", "post")}
+# Operations whose 200 is a CSV file, not JSON.
+CSV_FILES = {("/api/admin/orders/export", "get")}
+CSV_RESPONSE = {
+    "description": "A CSV file (UTF-8 with a BOM), streamed",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
 
 
 class ShopOpenAPI(OpenAPIProvider):
@@ -58,6 +64,10 @@ class ShopOpenAPI(OpenAPIProvider):
             operation = document.get("paths", {}).get(path, {}).get(method)
             if operation is not None:
                 operation.setdefault("responses", {})["204"] = {"description": "No content"}
+        for path, method in CSV_FILES:
+            operation = document.get("paths", {}).get(path, {}).get(method)
+            if operation is not None:
+                operation.setdefault("responses", {})["200"] = CSV_RESPONSE
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
                 if not isinstance(operation, dict) or "responses" not in operation:

@@ -21,7 +21,11 @@ from tests.helpers.pages import as_admin, csrf_token, htmx, is_fragment, text
 
 LAMBDA = "PROD-LAMBDA-10M"
 HOSTILE = "<script>alert(1)</script><b>x</b>"
-SAMPLE = {"product_id": LAMBDA, "order_id": "ORD-01J00000000000000000000000"}
+SAMPLE = {
+    "product_id": LAMBDA,
+    "order_id": "ORD-01J00000000000000000000000",
+    "user_id": "USR-NOBODY",
+}
 
 
 # --- helpers --------------------------------------------------------------------------------
