@@ -33,11 +33,11 @@ from cloudstore.domain.orders import (
     StatusChange,
 )
 from cloudstore.domain.payments import MIDTRANS
+from cloudstore.domain.shop_time import parse_utc, time_left
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop import payments as payment_use_cases
 from cloudstore.shop.awaiting_payment import deadline
 from cloudstore.web.html.responses import go, is_htmx, login_url, page
-from cloudstore.web.html.template_filters import parse_utc, time_left
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")

@@ -13,11 +13,11 @@ import pytest
 from cloudstore.domain.errors import BackendUnavailable
 from cloudstore.domain.orders import BY_PAYMENT_PROVIDER, BY_SYSTEM, EXPIRED, PAID, SHIPPED
 from cloudstore.domain.payments import MIDTRANS
+from cloudstore.domain.shop_time import shop_clock
 from cloudstore.shop import payments as payment_use_cases
 from cloudstore.shop.accounts import create_admin
 from cloudstore.shop.orders import admin_set_status, change_status, find_any
 from cloudstore.web.html.csrf import CSRF_FIELD
-from cloudstore.web.html.template_filters import shop_clock
 from tests.helpers import ADMIN_PASSWORD, register, unique_email
 from tests.helpers import place_order as place
 from tests.helpers.pages import csrf_token, htmx, is_fragment, text
