@@ -215,7 +215,9 @@ async def detail(order_id: str):
         return go(login_url())
     order = await _with_payment_link(await _own(user.user_id, order_id))
     outcome = outcome_text(request.args.get("done", ""), order)
-    return await page("order.html", ["content"], **_context(order, outcome))
+    link = payment_link(order)
+    send_on_to = link if request.args.get("pay") == "now" and order.status == PENDING else None
+    return await page("order.html", ["content"], **_context(order, outcome), send_on_to=send_on_to)
 
 
 @bp.get("/<order_id>/cancel")

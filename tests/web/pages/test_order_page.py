@@ -92,6 +92,16 @@ async def test_a_midtrans_order_offers_its_payment_page(app, backends, seeded):
     assert "bank transfer" not in body
 
 
+async def test_right_after_checkout_the_order_page_sends_the_shopper_on_to_pay(
+    app, backends, seeded
+):
+    client, order = await new_order(app, backends, provider=MIDTRANS, redirect_url=SNAP)
+    after_checkout = await text(await client.get(f"/orders/{order.order_id}?pay=now"))
+    assert f'<meta http-equiv="refresh" content="3;url={SNAP}">' in after_checkout
+    later = await text(await client.get(f"/orders/{order.order_id}"))
+    assert 'http-equiv="refresh"' not in later
+
+
 async def test_a_midtrans_order_without_a_payment_page_asks_the_provider_for_one(
     app, backends, seeded, monkeypatch
 ):
