@@ -25,6 +25,7 @@ import jinja2
 from cloudstore.backends import Backends
 from cloudstore.domain.accounts import User
 from cloudstore.domain.orders import Order
+from cloudstore.domain.shop_time import shop_clock
 from cloudstore.domain.text import CONTROL
 from cloudstore.money import format_idr
 from cloudstore.settings import Settings, parse_mail_address
@@ -120,14 +121,23 @@ def password_reset_message(settings: Settings, user: User, link: str) -> EmailMe
 
 
 def _order_context(settings: Settings, order: Order) -> dict[str, Any]:
+    """What every order mail shows; `pay_by` (the end of the payment window, in the shop's
+    time zone) and `payment` (how to pay) when the order carries them."""
+    payment = order.payment
     return {
         "order": order,
         "order_url": _link(settings, f"/orders/{order.order_id}"),
+        "payment": payment,
+        "pay_by": shop_clock(settings.shop_timezone).when(order.expires_at)
+        if order.expires_at
+        else None,
     }
 
 
 def order_placed_message(settings: Settings, order: Order, user: User) -> EmailMessage:
-    """Order placed: what was ordered, the total, and where the payment instructions are."""
+    """Order placed: what was ordered, the total, and how to pay it (the bank accounts, the
+    exact amount and the order id as transfer reference; or the provider's payment page)
+    and by when."""
     return compose(
         settings,
         user,

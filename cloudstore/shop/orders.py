@@ -57,6 +57,16 @@ async def list_own(
         return await backends.orders.list_for_user(user_id, limit=limit)
 
 
+async def count_own(
+    backends: Backends, user_id: str, page: list[Order], cursor: str | None, next_cursor: str | None
+) -> int:
+    """How many orders the customer has in all: the page itself when it is the whole list
+    (no extra read), else a count."""
+    if cursor is None and next_cursor is None:
+        return len(page)
+    return await backends.orders.count_for_user(user_id)
+
+
 async def get_own(backends: Backends, user_id: str, order_id: str) -> Order:
     """One of the customer's orders (404 for anyone else's)."""
     order = await backends.orders.get(user_id, order_id)

@@ -299,6 +299,24 @@ class OrderStore:
         next_cursor = _encode_cursor(last["order_id"]["S"]) if last and orders else None
         return orders, next_cursor
 
+    async def count_for_user(self, user_id: str) -> int:
+        """How many orders the customer has: a COUNT Query on their partition (reads the
+        keys, returns no items)."""
+        kwargs: dict = {
+            "TableName": self.table,
+            "KeyConditionExpression": "user_id = :u AND begins_with(order_id, :p)",
+            "ExpressionAttributeValues": {":u": to_value(user_id), ":p": to_value(ORDER_PREFIX)},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            reply = await self.dynamo.call("query", **kwargs)
+            total += int(reply.get("Count", 0))
+            last = reply.get("LastEvaluatedKey")
+            if not last:
+                return total
+            kwargs["ExclusiveStartKey"] = last
+
     async def find(self, order_id: str) -> Order | None:
         """Any user's order by id alone (admins): a Query on the all-orders GSI."""
         if not order_id.startswith(ORDER_PREFIX):

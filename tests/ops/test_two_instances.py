@@ -3,7 +3,8 @@ one PostgreSQL (the test session's database) and one DynamoDB (the session's ser
 boxes behind one load balancer would be. Whatever a visitor or an attacker does, the answer
 is the same whichever instance gets the request: sessions and their end, the login and
 registration throttles, the catalog (within CATALOG_REFRESH_SECONDS), an operator's account
-commands, and stock (concurrent checkouts on both never sell more than there is).
+commands, stock (concurrent checkouts on both never sell more than there is), and order
+sweeps (an unpaid order expires, and its stock comes back, once).
 
 The instances trust X-Forwarded-For from 127.0.0.1 (the default FORWARDED_ALLOW_IPS), so
 each test speaks for a client address of its own, as nginx would pass it on."""
@@ -15,10 +16,14 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
+import boto3
 import pytest
+from ulid import ULID
 
+from cloudstore.settings import Settings
 from tests.helpers import PASSWORD, unique_email
 from tests.helpers.serve import ServeProcess, call, zero_config_env
 
@@ -74,6 +79,7 @@ def shop(postgres_url, dynamodb, tmp_path_factory):
         "LOGIN_LIMIT": "4/hour",
         "REGISTER_LIMIT": "3/hour",
         "MAX_PENDING_ORDERS": "50",
+        "ORDER_SWEEP_SECONDS": "0.5",  # both instances sweep for expired orders, often
     }
     root = tmp_path_factory.mktemp("two-instances")
     # The first creates the tables and loads the seed catalog; the second finds them.
@@ -297,5 +303,68 @@ def test_concurrent_checkouts_on_both_instances_never_oversell(shop):
 
 
 # --- orders swept across instances ------------------------------------------------------------
-# (Being built elsewhere: abandoned pending orders swept once, whichever instance runs the
-# sweep, with their stock put back once. Its tests go here, on the same `shop` fixture.)
+
+
+def backdate(shop: Shop, order: dict, hours: float) -> str:
+    """The order as if placed `hours` ago with its payment window long passed: stored again
+    under an id from then (ids are time-ordered ULIDs, which the sweep's Query reads), the
+    original removed. Returns the new id."""
+    dynamo = boto3.client(
+        "dynamodb",
+        endpoint_url=shop.env["DYNAMODB_ENDPOINT"],
+        region_name=Settings().aws_region,  # the instances' (the default)
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    table = shop.env["DYNAMODB_ORDERS_TABLE"]
+    key = {"user_id": {"S": order["user_id"]}, "order_id": {"S": order["order_id"]}}
+    item = dynamo.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    then = datetime.now(UTC) - timedelta(hours=hours)
+    new_id = f"ORD-{ULID.from_datetime(then)}"
+    passed = (then + timedelta(minutes=30)).isoformat(timespec="milliseconds")
+    passed = passed.replace("+00:00", "Z")
+    item["order_id"] = {"S": new_id}
+    item["expires_at"] = {"S": passed}
+    item["payment"]["M"]["expires_at"] = {"S": passed}
+    dynamo.put_item(TableName=table, Item=item)
+    dynamo.delete_item(TableName=table, Key=key)
+    return new_id
+
+
+def test_an_unpaid_order_past_its_window_expires_once_whichever_instance_sweeps(shop):
+    product_id = new_product(shop, admin_token(shop), stock=4)
+    eventually(lambda: product_on(shop.b.base, product_id))
+    token = register(shop.a.base)
+    status, body = call(
+        shop.a.base,
+        "POST",
+        "/api/orders",
+        {
+            "items": [{"product_id": product_id, "quantity": 3}],
+            "shipping_address": {
+                "name": "Budi Santoso",
+                "phone": "+62 812 3456 7890",
+                "address": "Jl. Sudirman No. 1",
+                "city": "Jakarta",
+                "postal_code": "10220",
+            },
+        },
+        token=token,
+    )
+    assert status == 201, body
+    order_id = backdate(shop, body["data"], hours=2)
+
+    def expired_order():
+        status, body = call(shop.b.base, "GET", f"/api/orders/{order_id}", token=token)
+        return body["data"] if status == 200 and body["data"]["status"] == "expired" else None
+
+    order = eventually(expired_order)
+    for base in shop.both:  # the 3 units back, once
+        eventually(lambda base=base: product_on(base, product_id)["stock"] == 4)
+    time.sleep(2)  # several more sweeps on both instances
+    _, again = call(shop.a.base, "GET", f"/api/orders/{order_id}", token=token)
+    history = again["data"]["status_history"]
+    assert [entry["status"] for entry in history] == ["pending", "expired"]
+    assert history[-1]["by"] == "system" and history[-1]["reason"] == "payment window passed"
+    assert order["payment"]["status"] == "expired"
+    assert [product_on(base, product_id)["stock"] for base in shop.both] == [4, 4]

@@ -5,6 +5,7 @@ has a plain-text and an HTML part in the shop's style, and no name can add a hea
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from cloudstore.domain.accounts import User
 from cloudstore.domain.orders import Order, OrderLine, ShippingAddress, StatusChange
+from cloudstore.domain.payments import BANK_TRANSFER, BankAccount, Payment
 from cloudstore.shop import mail
 from cloudstore.stores.mail import html_body, links_in, read_message, text_body, wire_bytes
 from tests.helpers import ADDRESS, bearer, make_settings, place_order, register, unique_email
@@ -118,6 +120,22 @@ def test_the_order_placed_mail_gives_the_total_and_where_to_pay():
     assert "Payment instructions are on your order page" in text
     assert "https://shop.example.com/orders/ORD-01TESTORDER" in links_in(message)
     assert "Rp 33.300" in str(message["Subject"])
+
+
+def test_the_order_placed_mail_says_how_to_pay_a_bank_transfer_and_by_when():
+    account = BankAccount("BCA", "1234567890", "PT Cloud Store")
+    placed = replace(
+        order(),
+        expires_at="2026-12-01T07:05:00.000Z",
+        payment=Payment(
+            BANK_TRANSFER, Decimal(33300), "2026-12-01T07:05:00.000Z", accounts=(account,)
+        ),
+    )
+    message = round_trip(mail.order_placed_message(SETTINGS, placed, user()))
+    for body in (text_body(message), html_body(message)):
+        assert "BCA" in body and "1234567890" in body and "PT Cloud Store" in body
+        assert "ORD-01TESTORDER" in body and "Rp 33.300" in body
+        assert "1 Dec 2026, 14:05 WIB" in body
 
 
 def test_product_names_are_escaped_in_html():

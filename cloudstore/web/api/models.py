@@ -514,6 +514,8 @@ class OrderListOut(BaseModel):
     success: bool
     data: list[OrderOut]
     count: int
+    # Every order of the customer, whatever page this is.
+    total: int
     next_cursor: str | None
 
 

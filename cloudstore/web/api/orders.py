@@ -58,8 +58,14 @@ async def list_orders(query_args: OrderQuery):
     orders, next_cursor = await order_use_cases.list_own(
         backends(), user.user_id, limit=query_args.limit, cursor=query_args.cursor
     )
+    total = await order_use_cases.count_own(
+        backends(), user.user_id, orders, query_args.cursor, next_cursor
+    )
     return ok(
-        data=[order.as_dict() for order in orders], count=len(orders), next_cursor=next_cursor
+        data=[order.as_dict() for order in orders],
+        count=len(orders),
+        total=total,
+        next_cursor=next_cursor,
     )
 
 

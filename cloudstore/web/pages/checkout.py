@@ -141,6 +141,10 @@ async def place():
         await accounts.update_profile(
             backends(), user.user_id, {k: v or None for k, v in address.items()}
         )
-    order_id = placed.order.order_id
+    order = placed.order
     text = "Thank you! Your order is placed." if not placed.replayed else "Your order is placed."
-    return notify(go(url_for("pages.orders.detail", order_id=order_id)), text)
+    # A provider with a payment page of its own (Midtrans): the order page sends them on.
+    target = url_for("pages.orders.detail", order_id=order.order_id)
+    if order.payment and order.payment.redirect_url:
+        target += "?pay=now"
+    return notify(go(target), text)

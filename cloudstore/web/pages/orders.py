@@ -33,11 +33,11 @@ from cloudstore.domain.orders import (
     StatusChange,
 )
 from cloudstore.domain.payments import MIDTRANS
+from cloudstore.domain.shop_time import parse_utc, time_left
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop import payments as payment_use_cases
 from cloudstore.shop.awaiting_payment import deadline
 from cloudstore.web.html.responses import go, is_htmx, login_url, page
-from cloudstore.web.html.template_filters import parse_utc, time_left
 from cloudstore.web.session import backends, current_user
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -215,7 +215,9 @@ async def detail(order_id: str):
         return go(login_url())
     order = await _with_payment_link(await _own(user.user_id, order_id))
     outcome = outcome_text(request.args.get("done", ""), order)
-    return await page("order.html", ["content"], **_context(order, outcome))
+    link = payment_link(order)
+    send_on_to = link if request.args.get("pay") == "now" and order.status == PENDING else None
+    return await page("order.html", ["content"], **_context(order, outcome), send_on_to=send_on_to)
 
 
 @bp.get("/<order_id>/cancel")

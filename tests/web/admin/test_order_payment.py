@@ -12,9 +12,9 @@ import pytest
 
 from cloudstore.domain.orders import BY_SYSTEM, CANCELLED, EXPIRED, PAID
 from cloudstore.domain.payments import MIDTRANS, PaymentEvent
+from cloudstore.domain.shop_time import shop_clock
 from cloudstore.shop.orders import change_status, find_any
 from cloudstore.web.html.csrf import CSRF_FIELD
-from cloudstore.web.html.template_filters import shop_clock
 from tests.helpers import place_order as place
 from tests.helpers import register
 from tests.helpers.pages import as_admin, csrf_token, htmx, is_fragment, text

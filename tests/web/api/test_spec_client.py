@@ -185,7 +185,9 @@ async def test_the_order_history_without_limit_is_the_whole_history(client, seed
         )
         assert response.status_code == 201, await response.get_data(as_text=True)
     body = await (await client.get("/api/orders", headers=headers)).get_json()
-    assert body["count"] == placed == len(body["data"])
+    assert body["count"] == placed == len(body["data"]) == body["total"]
     assert body["next_cursor"] is None
+    page = await (await client.get("/api/orders?limit=10", headers=headers)).get_json()
+    assert (page["count"], page["total"]) == (10, placed) and page["next_cursor"]
     limited = await (await client.get("/api/orders?limit=1001", headers=headers)).get_json()
     assert limited["success"] is False

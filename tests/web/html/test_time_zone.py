@@ -11,9 +11,10 @@ import pytest
 
 from cloudstore import create_app
 from cloudstore.domain.orders import OrderSummary
+from cloudstore.domain.shop_time import shop_clock, time_left
 from cloudstore.settings import Settings, SettingsError
 from cloudstore.web.admin import chart
-from cloudstore.web.html.template_filters import shop_clock, time_left, when
+from cloudstore.web.html.template_filters import when
 from tests.helpers import place_order as place
 from tests.helpers import register
 

@@ -13,11 +13,11 @@ import pytest
 from cloudstore.domain.errors import BackendUnavailable
 from cloudstore.domain.orders import BY_PAYMENT_PROVIDER, BY_SYSTEM, EXPIRED, PAID, SHIPPED
 from cloudstore.domain.payments import MIDTRANS
+from cloudstore.domain.shop_time import shop_clock
 from cloudstore.shop import payments as payment_use_cases
 from cloudstore.shop.accounts import create_admin
 from cloudstore.shop.orders import admin_set_status, change_status, find_any
 from cloudstore.web.html.csrf import CSRF_FIELD
-from cloudstore.web.html.template_filters import shop_clock
 from tests.helpers import ADMIN_PASSWORD, register, unique_email
 from tests.helpers import place_order as place
 from tests.helpers.pages import csrf_token, htmx, is_fragment, text
@@ -90,6 +90,16 @@ async def test_a_midtrans_order_offers_its_payment_page(app, backends, seeded):
     body = panel(await text(await client.get(f"/orders/{order.order_id}")))
     assert f'id="pay-now" href="{SNAP}"' in body and "Pay now" in body
     assert "bank transfer" not in body
+
+
+async def test_right_after_checkout_the_order_page_sends_the_shopper_on_to_pay(
+    app, backends, seeded
+):
+    client, order = await new_order(app, backends, provider=MIDTRANS, redirect_url=SNAP)
+    after_checkout = await text(await client.get(f"/orders/{order.order_id}?pay=now"))
+    assert f'<meta http-equiv="refresh" content="3;url={SNAP}">' in after_checkout
+    later = await text(await client.get(f"/orders/{order.order_id}"))
+    assert 'http-equiv="refresh"' not in later
 
 
 async def test_a_midtrans_order_without_a_payment_page_asks_the_provider_for_one(
