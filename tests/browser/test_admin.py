@@ -177,9 +177,15 @@ def test_admin_runs_orders_through_to_delivered_and_cancels_one(page, admin):
     first = place_order(page)
     second = place_order(page)
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Orders").click()
+    # A bank transfer is confirmed on the order page, with the bank's reference.
+    page.locator(f"#order-{first}").get_by_role("link", name=re.compile("^Confirm payment")).click()
+    page.get_by_label("Transfer reference").fill("TRF-BROWSER-1")
+    page.get_by_role("button", name="Confirm payment").click()
+    expect(page.locator("#admin-order code", has_text="TRF-BROWSER-1")).to_be_visible()
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Orders").click()
     row = page.locator(f"#order-{first}")
+    expect(row.locator(".status")).to_have_text("Paid")
     for action, status in (
-        ("Mark paid", "Paid"),
         ("Mark shipped", "Shipped"),
         ("Mark delivered", "Delivered"),
     ):

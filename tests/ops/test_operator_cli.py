@@ -128,5 +128,5 @@ def test_a_database_url_is_described_without_its_password():
         database_url="postgresql://shop:pa55word@db.internal:6432/orders?sslmode=require",
         dynamodb_endpoint="http://127.0.0.1:8000",
     )
-    [postgres, _] = describe_backends(settings, settings)
+    postgres = describe_backends(settings, settings)[0]
     assert postgres == "PostgreSQL: db.internal:6432, database orders, sslmode require"
