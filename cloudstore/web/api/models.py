@@ -514,8 +514,8 @@ class OrderListOut(BaseModel):
     success: bool
     data: list[OrderOut]
     count: int
-    # Every order of the customer, whatever page this is.
-    total: int
+    # A customer's own list: every order of theirs, whatever page this is.
+    total: int | None = None
     next_cursor: str | None
 
 
