@@ -598,7 +598,9 @@ def _known_time_zone(name: str) -> bool:
     return True
 
 
-def _check_base_url(name: str, url: str, example: str) -> None:
+def _check_base_url(name: str, url: str, example: str, what: str = "an address") -> None:
+    """An http(s) origin or base path with no credentials, query, fragment, trailing slash or
+    characters that would break out of a header or attribute."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -614,27 +616,11 @@ def _check_base_url(name: str, url: str, example: str) -> None:
         or url.endswith("/")
         or any(ch in url for ch in " \"'<>;,")
     ):
-        raise SettingsError(f"{name} must be an address like {example}, got {url!r}")
+        raise SettingsError(f"{name} must be {what}, like {example}, got {url!r}")
 
 
 def _check_public_url(url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.username
-        or parts.query
-        or parts.fragment
-        or url.endswith("/")
-    ):
-        raise SettingsError(
-            f"PUBLIC_URL must be the shop's address, like https://shop.example.com, got {url!r}"
-        )
+    _check_base_url("PUBLIC_URL", url, "https://shop.example.com", "the shop's address")
 
 
 def _started_by_serve(data_dir: Path) -> dict:
