@@ -84,6 +84,9 @@ def server(tmp_path_factory):
         CATALOG_REFRESH_SECONDS="0.5",
         # The admin places an order in several tests of one session.
         MAX_PENDING_ORDERS="1000",
+        # Every test's shoppers sign up and in from 127.0.0.1: one client to the throttles.
+        REGISTER_LIMIT="1000/hour",
+        LOGIN_LIMIT="1000/hour",
     )
     database = _machine_postgres()
     if database:
