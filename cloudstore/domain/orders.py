@@ -15,7 +15,7 @@ from typing import Any
 from ulid import ULID
 
 from cloudstore.domain.errors import Conflict, ErrorCode, InvalidInput
-from cloudstore.domain.payments import Payment
+from cloudstore.domain.payments import BANK_TRANSFER, Payment
 
 ORDER_PREFIX = "ORD-"
 PENDING, PAID, SHIPPED, DELIVERED, CANCELLED, EXPIRED = (
@@ -253,6 +253,15 @@ class Order:
             status=entry.status,
             updated_at=entry.at,
             status_history=(*self.status_history, entry),
+        )
+
+    def awaits_bank_transfer(self) -> bool:
+        """A pending order paid by bank transfer: an admin confirms it, with the transfer's
+        reference (never a bare "mark paid")."""
+        return (
+            self.status == PENDING
+            and self.payment is not None
+            and self.payment.provider == BANK_TRANSFER
         )
 
     def quantities(self) -> dict[str, int]:

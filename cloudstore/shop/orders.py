@@ -28,7 +28,7 @@ from cloudstore.domain.orders import (
     leaves_pending,
     restores_stock,
 )
-from cloudstore.domain.payments import BANK_TRANSFER, Payment, transfer_reference
+from cloudstore.domain.payments import Payment, transfer_reference
 from cloudstore.shop import audit, mail
 from cloudstore.stores.orders import StockMoved
 
@@ -193,8 +193,7 @@ async def admin_set_status(
     order = await find_any(backends, order_id)
     payment, reason = None, None
     if new_status == PAID and order.status == PENDING:
-        provider = order.payment.provider if order.payment else None
-        checked = transfer_reference(reference, required=provider == BANK_TRANSFER)
+        checked = transfer_reference(reference, required=order.awaits_bank_transfer())
         if order.payment is not None:
             payment = order.payment.confirmed(checked, utc_now_iso())
         elif checked:  # placed before payments were recorded: the history keeps it

@@ -30,7 +30,6 @@ from cloudstore.domain.orders import (
     TRANSITIONS,
     Order,
 )
-from cloudstore.domain.payments import BANK_TRANSFER
 from cloudstore.shop import order_search
 from cloudstore.shop import orders as order_use_cases
 from cloudstore.shop.orders import admin_set_status
@@ -62,17 +61,9 @@ def next_statuses(order: Order) -> list[str]:
     transfer is marked paid with its reference (the order page's "Confirm payment")."""
     allowed = TRANSITIONS.get(order.status, frozenset())
     steps = [s for s in STATUSES if s in allowed and s not in SYSTEM_ONLY]
-    if needs_transfer_reference(order):
+    if order.awaits_bank_transfer():
         steps.remove(PAID)
     return steps
-
-
-def needs_transfer_reference(order: Order) -> bool:
-    return (
-        order.status == PENDING
-        and order.payment is not None
-        and order.payment.provider == BANK_TRANSFER
-    )
 
 
 # The status filter's words, where they differ from the status's own label.

@@ -45,14 +45,6 @@ async def load(order_id: str) -> Order:
         raise NotFound("We could not find that order.", code=ErrorCode.ORDER_NOT_FOUND) from None
 
 
-def can_confirm(order: Order) -> bool:
-    return (
-        order.status == PENDING
-        and order.payment is not None
-        and order.payment.provider == BANK_TRANSFER
-    )
-
-
 def refusal(order: Order, error: Conflict) -> str:
     """Why the payment of `order` (as it is now) cannot be confirmed."""
     if order.status == PAID:
@@ -98,7 +90,7 @@ async def order_page(
         cancelled=CANCELLED,
         form=form or Form(),
         payment_message=message,
-        can_confirm=can_confirm(order),
+        can_confirm=order.awaits_bank_transfer(),
         provider_label=PROVIDER_LABELS.get(payment.provider, payment.provider) if payment else "",
         payment_key=key,
         payment_label=PAYMENT_STATUS_LABELS.get(key, key),
