@@ -40,7 +40,9 @@ def test_serve_help_shows_the_defaults():
     assert "hypercorn worker processes (default: 1)" in text
 
 
-def test_every_option_with_a_default_shows_it_in_help():
+def test_every_option_with_a_default_shows_it_in_help(monkeypatch):
+    # Wide enough that argparse never wraps a default (it breaks paths at hyphens).
+    monkeypatch.setenv("COLUMNS", "1000")
     commands = parser()._subparsers._group_actions[0].choices
     for name, command in commands.items():
         text = " ".join(command.format_help().split())
